@@ -272,7 +272,14 @@ CREATE TABLE lamin_audit_event (
 );
 CREATE INDEX lamin_audit_event_created_at ON lamin_audit_event (created_at);
 
+-- lamin_setting holds instance-wide settings, e.g. the default storage location.
+CREATE TABLE lamin_setting (
+    key varchar(64) PRIMARY KEY,
+    value text NOT NULL
+);
+
 -- +goose Down
+DROP TABLE lamin_setting;
 DROP TABLE lamin_audit_event;
 DROP TABLE lamin_purge_intent;
 DROP TABLE lamin_storing;
