@@ -42,11 +42,11 @@ type RestoreOptions struct {
 type Plan struct {
 	Registry string       `json:"registry"`
 	DryRun   bool         `json:"dry_run"`
-	Records  []PlanRecord `json:"records"`  // the records addressed, with their action
-	Cascades []PlanRecord `json:"cascades"` // rows deleted along (CASCADE)
-	Blockers []Blocker    `json:"blockers"` // what refuses the operation
-	Files    []PlanFile   `json:"files"`    // bytes in storage and what happens to them
-	Bytes    int64        `json:"bytes"`    // bytes freed in storage
+	Records  []PlanRecord `json:"records"`        // the records addressed, with their action
+	Cascades []PlanRecord `json:"cascades"`       // rows deleted along (CASCADE)
+	Blockers []Blocker    `json:"blockers"`       // what refuses the operation
+	Files    []PlanFile   `json:"files"`          // bytes in storage and what happens to them
+	Bytes    int64        `json:"bytes"`          // bytes freed in storage
 	Left     []string     `json:"left,omitempty"` // bytes a purge could not delete yet (retried later)
 }
 

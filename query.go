@@ -426,3 +426,6 @@ func convert(v any, t registry.ColType) any {
 	}
 	return v
 }
+
+// Err returns the error of a building step (unknown registry, field or lookup), if any.
+func (q *Query) Err() error { return q.err }

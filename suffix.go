@@ -101,3 +101,7 @@ func ValidateKey(key, dataSuffix string) error {
 	}
 	return nil
 }
+
+// RawSuffix returns the suffix a path shows, known or not; keys must carry the
+// same one as their data.
+func RawSuffix(p string) string { return rawSuffix(p) }

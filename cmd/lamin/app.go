@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	ln "github.com/lamindb-go/lamindb"
+)
+
+// app carries what every command shares: the streams and global flags.
+type app struct {
+	stdin   *bufio.Reader
+	stdout  io.Writer
+	stderr  io.Writer
+	verbose bool
+}
+
+// run executes the command line and returns the exit code; it is main without
+// os.Exit, so tests run commands in-process too.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: bufio.NewReader(stdin), stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
+		strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "required flag") {
+		fmt.Fprintf(stderr, "✗ %v\n", err)
+		fmt.Fprintf(stderr, "• see `lamin %s --help`\n", commandPath(root, args))
+		return ln.ExitInvalid
+	}
+	fmt.Fprintf(stderr, "✗ %v\n", err)
+	if h := ln.Hint(err); h != "" {
+		fmt.Fprintf(stderr, "• %s\n", h)
+	}
+	return ln.ExitCode(err)
+}
+
+func commandPath(root *cobra.Command, args []string) string {
+	c, _, err := root.Find(args)
+	if err != nil || c == root {
+		return ""
+	}
+	return strings.TrimPrefix(c.CommandPath(), "lamin ")
+}
+
+// usageError is a command-line mistake (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "lamin",
+		Short:         "lamindb in Go: a catalog of data artifacts with lineage, versions and a safe trash",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Long: `lamin manages lamindb instances: artifacts (files, folders, tables) with metadata in SQLite
+and bytes in a local folder, with versions and a record lifecycle: trash → restore → permanent delete.
+
+Exit codes: 0 ok · 1 failure (I/O, storage, database, bytes left by a purge that will be retried)
+· 2 usage or invalid input · 3 not found · 4 refused (protected, locked, not empty, foreign storage)
+· 5 cancelled at a prompt.`,
+	}
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "also show success and info messages")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
+	root.AddCommand(a.initCommand(), a.connectCommand(), a.disconnectCommand(), a.infoCommand(), a.loginCommand(),
+		a.logoutCommand(), a.settingsCommand(), a.saveCommand(), a.listCommand(), a.getCommand(), a.deleteCommand(),
+		a.restoreCommand(), a.updateCommand(), a.createCommand(), a.loadCommand(), a.checkCommand(), a.logCommand(),
+		a.demoCommand())
+	return root
+}
+
+// notify prints lamindb's messages on stderr with its prefixes: → ! • ✗ by
+// default, ✓ and info with -v.
+func (a *app) notify() ln.Notifier {
+	return a.notifyTo(a.stderr)
+}
+
+func (a *app) notifyTo(w io.Writer) ln.Notifier {
+	return func(l ln.Level, msg string) {
+		switch l {
+		case ln.LevelSuccess, ln.LevelInfo:
+			if !a.verbose {
+				return
+			}
+		}
+		fmt.Fprintf(w, "%s %s\n", l.Prefix(), msg)
+	}
+}
+
+func (a *app) options() ln.Options {
+	return ln.Options{Notify: a.notify()}
+}
+
+// confirm prints the prompt on stderr and reads one line from stdin, terminal or
+// not; only "y" confirms, end of input cancels.
+func (a *app) confirm(prompt string) bool {
+	return a.answer(prompt) == "y"
+}
+
+func (a *app) answer(prompt string) string {
+	fmt.Fprint(a.stderr, prompt)
+	if !strings.HasSuffix(prompt, " ") {
+		fmt.Fprint(a.stderr, " ")
+	}
+	line, err := a.stdin.ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(a.stderr)
+		return ""
+	}
+	return strings.TrimSpace(line)
+}
+
+func (a *app) open(cmd *cobra.Command) (*ln.Instance, error) {
+	return ln.Open(cmd.Context(), "", a.options())
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
+
+	ln "github.com/lamindb-go/lamindb"
+)
+
+// printTable prints rows under a header, aligned, without borders: the shape of
+// a printed pandas DataFrame, which lamindb users know.
+func printTable(w io.Writer, header []string, rows [][]string) {
+	t := table.NewWriter()
+	style := table.StyleLight
+	style.Options = table.OptionsNoBordersAndSeparators
+	style.Format.Header = text.FormatDefault
+	style.Box.PaddingLeft = ""
+	style.Box.PaddingRight = "  "
+	t.SetStyle(style)
+	hr := make(table.Row, len(header))
+	for i, h := range header {
+		hr[i] = h
+	}
+	t.AppendHeader(hr)
+	for _, r := range rows {
+		tr := make(table.Row, len(r))
+		for i, c := range r {
+			tr[i] = c
+		}
+		t.AppendRow(tr)
+	}
+	// Trailing padding would make transcripts depend on invisible spaces.
+	for _, line := range strings.Split(t.Render(), "\n") {
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+}
+
+// printRecords prints records as lamindb's to_dataframe() shows them: with rows,
+// "id" (the index) first; empty, the columns uid, id, … as an empty frame has.
+func printRecords(w io.Writer, fields []string, recs []ln.Record) {
+	if len(recs) == 0 {
+		header := append([]string{fields[1], "id"}, fields[2:]...)
+		printTable(w, header, nil)
+		return
+	}
+	rows := make([][]string, len(recs))
+	for i, r := range recs {
+		row := make([]string, len(r.Values))
+		for j, v := range r.Values {
+			row[j] = ln.Text(v)
+		}
+		rows[i] = row
+	}
+	printTable(w, fields, rows)
+}
+
+func writeCSV(w io.Writer, fields []string, recs []ln.Record) error {
+	cw := csv.NewWriter(w)
+	cw.Write(fields)
+	for _, r := range recs {
+		row := make([]string, len(r.Values))
+		for j, v := range r.Values {
+			if v == nil {
+				row[j] = ""
+			} else {
+				row[j] = ln.Text(v)
+			}
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
