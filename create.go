@@ -10,12 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/lamindb-go/lamindb/blob/local"
 	"github.com/lamindb-go/lamindb/digest"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
-
-func storeForRoot(root string) *local.Store { return local.New(filepath.FromSlash(root)) }
 
 // CollectionOptions describe a collection to create.
 type CollectionOptions struct {

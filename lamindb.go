@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lamindb-go/lamindb/blob"
+	"github.com/lamindb-go/lamindb/blob/local"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
@@ -32,6 +34,9 @@ type Options struct {
 	Notify Notifier
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
+	// Store opens the byte store of a storage root; nil means the local folder.
+	// It is the seam for other backends and for tests that make storage fail.
+	Store func(root string) blob.Store
 }
 
 func (o Options) withDefaults() Options {
@@ -86,6 +91,14 @@ func (in *Instance) DefaultStorage() Storage { return in.storage }
 func (in *Instance) Close() error { return in.db.Close() }
 
 func (in *Instance) now() string { return formatTime(in.opts.Now()) }
+
+// store returns the byte store of a storage root.
+func (in *Instance) store(root string) blob.Store {
+	if in.opts.Store != nil {
+		return in.opts.Store(root)
+	}
+	return local.New(filepath.FromSlash(root))
+}
 
 // timeLayout is how times are stored: UTC with microseconds, so text order is time order.
 const timeLayout = "2006-01-02 15:04:05.000000"

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lamindb-go/lamindb/blob/local"
+	"github.com/lamindb-go/lamindb/blob"
 )
 
 // recover finishes or undoes what crashed processes left: saves whose "storing"
@@ -112,13 +112,13 @@ func (in *Instance) repairMarks(ctx context.Context, dryRun bool) ([]string, err
 	return done, nil
 }
 
-func (in *Instance) storeFor(ctx context.Context, a *Artifact) *local.Store {
+func (in *Instance) storeFor(ctx context.Context, a *Artifact) blob.Store {
 	if a != nil {
 		if s, err := in.storageByID(ctx, in.db, a.StorageID); err == nil {
-			return local.New(filepath.FromSlash(s.Root))
+			return in.store(s.Root)
 		}
 	}
-	return local.New(filepath.FromSlash(in.storage.Root))
+	return in.store(in.storage.Root)
 }
 
 func auxSHA256(aux *string) string {
@@ -186,7 +186,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 		if i == 1 {
 			fault(FaultPurgeMidDelete)
 		}
-		st := local.New(filepath.FromSlash(it.root))
+		st := in.store(it.root)
 		if err := st.Delete(ctx, it.path); err != nil {
 			left = append(left, st.LocalPath(it.path))
 			if firstErr == nil {
@@ -269,7 +269,7 @@ func (in *Instance) Check(ctx context.Context, repair bool) (*CheckReport, error
 		if s.InstanceUID != in.uid {
 			continue
 		}
-		st := local.New(filepath.FromSlash(s.Root))
+		st := in.store(s.Root)
 		arows, err := in.db.QueryContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ?`, s.ID)
 		if err != nil {
 			return nil, err

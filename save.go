@@ -13,7 +13,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/lamindb-go/lamindb/blob/local"
 	"github.com/lamindb-go/lamindb/digest"
 	"github.com/lamindb-go/lamindb/internal/uid"
 	"github.com/lamindb-go/lamindb/table"
@@ -540,7 +539,7 @@ func (in *Instance) familyUIDs(ctx context.Context, q querier, table, stem strin
 // writeBytes is the second phase of a save: bytes go to the staging key, then
 // are renamed into place.
 func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
-	st := local.New(filepath.FromSlash(in.storage.Root))
+	st := in.store(in.storage.Root)
 	if err := st.Write(ctx, p.src, p.staging); err != nil {
 		return err
 	}
@@ -552,7 +551,7 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 // rollbackSaves removes the rows of artifacts whose bytes were not stored, and
 // their partial bytes, after a failed write.
 func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
-	st := local.New(filepath.FromSlash(in.storage.Root))
+	st := in.store(in.storage.Root)
 	for _, p := range ps {
 		if p.existing || p.staging == "" {
 			continue

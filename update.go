@@ -157,7 +157,7 @@ func (in *Instance) Path(ctx context.Context, a *Artifact) (string, error) {
 	if a.OverwriteVersions && !a.IsLatest {
 		return "", errorf(ErrRefused, "Cannot read this outdated artifact version: its files were overwritten and are no longer available. Read from the latest version: artifact.versions.get(is_latest=True)")
 	}
-	return storeForRoot(st.Root).LocalPath(a.StorageKey()), nil
+	return in.store(st.Root).LocalPath(a.StorageKey()), nil
 }
 
 // LoadTable reads a Parquet, CSV or TSV artifact back as an Arrow table; the

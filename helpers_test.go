@@ -1,0 +1,120 @@
+package lamindb_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	ln "github.com/lamindb-go/lamindb"
+)
+
+// messages records what the library says, as the CLI would print it.
+type messages struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (m *messages) notify(l ln.Level, msg string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lines = append(m.lines, l.Prefix()+" "+msg)
+}
+
+func (m *messages) has(sub string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.lines {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *messages) reset() { m.mu.Lock(); m.lines = nil; m.mu.Unlock() }
+
+// env is a fresh instance in a temp folder with its own settings.
+type env struct {
+	t    *testing.T
+	ctx  context.Context
+	dir  string
+	root string
+	opts ln.Options
+	msgs *messages
+	in   *ln.Instance
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("LAMIN_CACHE_DIR", filepath.Join(dir, "cache"))
+	m := &messages{}
+	e := &env{t: t, ctx: context.Background(), dir: dir, root: filepath.Join(dir, "test-delete"), msgs: m,
+		opts: ln.Options{Settings: ln.Settings{Dir: filepath.Join(dir, "settings")}, Notify: m.notify}}
+	in, err := ln.Init(e.ctx, ln.InitOptions{Options: e.opts, Storage: e.root})
+	if err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	e.in = in
+	t.Cleanup(func() { in.Close() })
+	return e
+}
+
+// file writes content to a file under the env's scratch folder and returns its path.
+func (e *env) file(name, content string) string {
+	e.t.Helper()
+	p := filepath.Join(e.dir, "src", name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) save(path string, o ln.SaveOptions) *ln.Artifact {
+	e.t.Helper()
+	a, err := e.in.Save(e.ctx, path, o)
+	if err != nil {
+		e.t.Fatalf("Save(%s): %v", path, err)
+	}
+	return a
+}
+
+// count returns how many artifacts a branch scope sees.
+func (e *env) count(b ln.Branch) int64 {
+	e.t.Helper()
+	n, err := e.in.Artifacts().Branch(b).Count(e.ctx)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func (e *env) get(uid string) ln.Record {
+	e.t.Helper()
+	r, err := e.in.Artifacts().UID(uid).Get(e.ctx)
+	if err != nil {
+		e.t.Fatalf("Get(%s): %v", uid, err)
+	}
+	return r
+}
+
+func (e *env) managedFiles() []string {
+	entries, _ := os.ReadDir(filepath.Join(e.root, ".lamindb"))
+	var out []string
+	for _, x := range entries {
+		if x.Name() == "storage_uid.txt" || strings.HasPrefix(x.Name(), "lamin.db") || x.Name() == ".staging" {
+			continue
+		}
+		out = append(out, x.Name())
+	}
+	return out
+}
+
+func yes(string) bool { return true }
+func no(string) bool  { return false }
