@@ -148,11 +148,12 @@ CREATE TABLE lamindb_artifact (
 );
 -- lamindb's unique indexes would merge two different files whose sha1-fl hashes collide
 -- (DESIGN, deliberate differences); ours include the size and the full-content SHA-256,
--- kept in _aux, so only truly identical content collides.
+-- kept in _aux, so only truly identical content collides. Empty files never
+-- deduplicate (lamindb), so they are outside the indexes.
 CREATE UNIQUE INDEX unique_artifact_storage_key_hash_not_null ON lamindb_artifact
-    (storage_id, key, hash, size, json_extract(_aux, '$.sha256')) WHERE key IS NOT NULL AND json_extract(_aux, '$.sha256') IS NOT NULL;
+    (storage_id, key, hash, size, json_extract(_aux, '$.sha256')) WHERE key IS NOT NULL AND size <> 0 AND json_extract(_aux, '$.sha256') IS NOT NULL;
 CREATE UNIQUE INDEX unique_artifact_storage_hash_null_key ON lamindb_artifact
-    (storage_id, hash, size, json_extract(_aux, '$.sha256')) WHERE key IS NULL AND json_extract(_aux, '$.sha256') IS NOT NULL;
+    (storage_id, hash, size, json_extract(_aux, '$.sha256')) WHERE key IS NULL AND size <> 0 AND json_extract(_aux, '$.sha256') IS NOT NULL;
 -- (branch_id, id) serves the default first page (newest on main) at any instance size.
 CREATE INDEX lamindb_artifact_branch_id ON lamindb_artifact (branch_id, id);
 CREATE INDEX lamindb_artifact_key ON lamindb_artifact (key, created_at);
