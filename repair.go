@@ -141,7 +141,7 @@ func auxSHA256(aux *string) string {
 // resumePurges deletes the bytes of committed purges that a crash or a storage
 // failure left behind.
 func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, storage_root, path, owner, created_at FROM lamin_purge_intent ORDER BY id`)
+	rows, err := in.db.QueryContext(ctx, `SELECT id, storage_root, path, owner, created_at, attempts FROM lamin_purge_intent ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -149,11 +149,13 @@ func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error
 	for rows.Next() {
 		var it purgeIntent
 		var ts timeScanner
-		if err := rows.Scan(&it.id, &it.root, &it.path, &it.owner, &ts); err != nil {
+		var attempts int
+		if err := rows.Scan(&it.id, &it.root, &it.path, &it.owner, &ts, &attempts); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		if all || !ownerAlive(it.owner, in.opts.Now().Sub(ts.t).Seconds()) {
+		// An intent whose owner already failed once was given up by it: retry it.
+		if all || attempts > 0 || !ownerAlive(it.owner, in.opts.Now().Sub(ts.t).Seconds()) {
 			its = append(its, it)
 		}
 	}

@@ -117,7 +117,7 @@ func NextVersion(familyUIDs []string, stemLen int) (string, error) {
 		return "", fmt.Errorf("next version: uid %q has no suffix after %d characters", familyUIDs[0], stemLen)
 	}
 	stem := familyUIDs[0][:stemLen]
-	var max uint64
+	var top uint64
 	for _, u := range familyUIDs {
 		if len(u) != stemLen+width || u[:stemLen] != stem {
 			return "", fmt.Errorf("next version: uid %q not in family %q", u, stem)
@@ -126,20 +126,13 @@ func NextVersion(familyUIDs []string, stemLen int) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("next version: %w", err)
 		}
-		max = maxU(max, n)
+		top = max(top, n)
 	}
-	next := Encode(max+1, width)
+	next := Encode(top+1, width)
 	if len(next) > width {
 		return "", fmt.Errorf("next version: family %q exhausted its %d-character suffix", stem, width)
 	}
 	return stem + next, nil
-}
-
-func maxU(a, b uint64) uint64 {
-	if a > b {
-		return a
-	}
-	return b
 }
 
 // namespaceURL is RFC 4122's NAMESPACE_URL, 6ba7b811-9dad-11d1-80b4-00c04fd430c8.
