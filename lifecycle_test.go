@@ -385,8 +385,12 @@ func TestDryRunChangesNothing(t *testing.T) {
 		name string
 		run  func() (*ln.Plan, error)
 	}{
-		{"purge", func() (*ln.Plan, error) { return e.in.Artifacts().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{DryRun: true}) }},
-		{"restore", func() (*ln.Plan, error) { return e.in.Artifacts().UID(a.UID).Restore(e.ctx, ln.RestoreOptions{DryRun: true}) }},
+		{"purge", func() (*ln.Plan, error) {
+			return e.in.Artifacts().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{DryRun: true})
+		}},
+		{"restore", func() (*ln.Plan, error) {
+			return e.in.Artifacts().UID(a.UID).Restore(e.ctx, ln.RestoreOptions{DryRun: true})
+		}},
 		{"bulk purge", func() (*ln.Plan, error) {
 			return e.in.Artifacts().Branch(ln.TrashBranch).Delete(e.ctx, ln.DeleteOptions{DryRun: true, Permanent: true})
 		}},

@@ -44,7 +44,7 @@ func TestSeed2025(t *testing.T) {
 	if _, err := e.in.Artifacts().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !e.msgs.has("! moved record to trash (branch_id = -1): Artifact(uid='" + a.UID + "'") || !e.msgs.has("branch_id=-1") {
+	if !e.msgs.has("! moved record to trash (branch_id = -1): Artifact(uid='"+a.UID+"'") || !e.msgs.has("branch_id=-1") {
 		t.Errorf("trash message: %v", e.msgs.lines)
 	}
 	if _, err := os.Stat(stored); err != nil {

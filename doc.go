@@ -1,0 +1,51 @@
+// Package lamindb is lamindb — the data framework for biology and ML — in Go:
+// a catalog of data artifacts (files, folders, tables) whose metadata lives in
+// SQL (SQLite embedded by default) and whose bytes live in a storage folder,
+// with versions and a record lifecycle users can trust: trash → restore →
+// permanent delete.
+//
+// # Instances
+//
+// Init creates an instance: a database at <root>/.lamindb/lamin.db, a marker
+// file .lamindb/storage_uid.txt, and settings under LAMIN_SETTINGS_DIR (default
+// ~/.lamin). Open opens one by name, or the connected one; Connect makes one
+// current; DeleteInstance removes it (refused while .lamindb/ holds artifacts).
+//
+//	inst, err := lamindb.Init(ctx, lamindb.InitOptions{Storage: "./test-delete"})
+//	inst, err := lamindb.Open(ctx, "test-delete", lamindb.Options{})
+//
+// # Artifacts
+//
+// Save registers a file or folder (hashing it once, deduplicating on content,
+// versioning by key), SaveTable an Arrow table as Parquet, SaveMany many at
+// once. The bytes are copied to <root>/.lamindb/<uid><suffix> in two phases, so
+// a crash never leaves a row without its bytes.
+//
+//	art, err := inst.Save(ctx, "raw/sample1.csv", lamindb.SaveOptions{Key: "raw/sample1.csv"})
+//
+// # Queries
+//
+// Every read goes through one filter builder with lamindb's default branch
+// scope: main only, unless the query looks up by id, uid or hash, or names a
+// branch.
+//
+//	res, err := inst.Artifacts().Filter("key__startswith", "raw/").Branch(lamindb.AllBranches).List(ctx)
+//
+// # Lifecycle
+//
+// Delete trashes on the first call and deletes permanently from the trash
+// (after a confirmation) or with Permanent; Restore brings records back. Every
+// destructive call can return its Plan without acting (DryRun), runs as
+// set-based SQL in one transaction with an audit event per record, and deletes
+// bytes only after the transaction commits, through purge intents that survive
+// a crash.
+//
+//	plan, err := inst.Artifacts().UID(art.UID).Delete(ctx, lamindb.DeleteOptions{Permanent: true, DryRun: true})
+//	_, err = inst.Artifacts().UID(art.UID).Restore(ctx, lamindb.RestoreOptions{})
+//
+// # Errors
+//
+// Errors wrap one of ErrInvalid, ErrNotFound, ErrRefused (ErrProtected,
+// ErrLocked, ErrNotEmpty, ErrForeignStorage, ErrAlreadyManaged) and
+// ErrCancelled; ExitCode maps them to the lamin command's exit codes.
+package lamindb
