@@ -154,8 +154,9 @@ CREATE UNIQUE INDEX unique_artifact_storage_key_hash_not_null ON lamindb_artifac
     (storage_id, key, hash, size, json_extract(_aux, '$.sha256')) WHERE key IS NOT NULL AND size <> 0 AND json_extract(_aux, '$.sha256') IS NOT NULL;
 CREATE UNIQUE INDEX unique_artifact_storage_hash_null_key ON lamindb_artifact
     (storage_id, hash, size, json_extract(_aux, '$.sha256')) WHERE key IS NULL AND size <> 0 AND json_extract(_aux, '$.sha256') IS NOT NULL;
--- (branch_id, id) serves the default first page (newest on main) at any instance size.
-CREATE INDEX lamindb_artifact_branch_id ON lamindb_artifact (branch_id, id);
+-- (branch_id, id, kind) serves the default first page (newest on main, hidden kinds
+-- filtered in the index) and counts per branch without touching the table.
+CREATE INDEX lamindb_artifact_branch_id ON lamindb_artifact (branch_id, id, kind);
 CREATE INDEX lamindb_artifact_key ON lamindb_artifact (key, created_at);
 CREATE INDEX lamindb_artifact_storage_key ON lamindb_artifact (storage_id, key);
 CREATE INDEX lamindb_artifact_real_key ON lamindb_artifact (storage_id, _real_key);
