@@ -137,3 +137,16 @@ func (a *app) printJSON(v any) error {
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
+
+// onInstance makes a command body that runs on the connected instance, opened
+// before and closed after it.
+func (a *app) onInstance(fn func(cmd *cobra.Command, args []string, in *ln.Instance) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		in, err := a.open(cmd)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		return fn(cmd, args, in)
+	}
+}

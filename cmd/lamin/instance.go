@@ -117,14 +117,9 @@ func (a *app) settingsCommand() *cobra.Command {
 		Use:   "storage ROOT",
 		Short: "switch the instance's default storage location",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := a.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
+		RunE: a.onInstance(func(cmd *cobra.Command, args []string, in *ln.Instance) error {
 			return in.SetDefaultStorage(cmd.Context(), args[0])
-		},
+		}),
 	})
 	return cmd
 }
@@ -135,12 +130,7 @@ func (a *app) checkCommand() *cobra.Command {
 		Use:   "check [--repair]",
 		Short: "consistency: rows without bytes, managed files without rows, stale marks, pending purges",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			in, err := a.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
+		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) error {
 			r, err := in.Check(cmd.Context(), repair)
 			if err != nil {
 				return err
@@ -169,7 +159,7 @@ func (a *app) checkCommand() *cobra.Command {
 				return fmt.Errorf("inconsistencies found; run `lamin check --repair`")
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&repair, "repair", false, "finish crashed saves and purges, remove managed files without rows")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -183,12 +173,7 @@ func (a *app) logCommand() *cobra.Command {
 		Use:   "log [--limit N] [--json]",
 		Short: "the audit log: who trashed, restored, purged, locked what, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			in, err := a.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
+		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) error {
 			evs, err := in.AuditLog(cmd.Context(), limit)
 			if err != nil {
 				return err
@@ -202,7 +187,7 @@ func (a *app) logCommand() *cobra.Command {
 			}
 			printTable(a.stdout, []string{"id", "created_at", "user", "action", "registry", "uid", "from_branch_id", "to_branch_id", "bytes"}, rows)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "number of events (0: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -106,12 +106,7 @@ func (a *app) listCommand() *cobra.Command {
 		Use:   "list REGISTRY [--branch main|trash|archive|all] [--filter F]… [--order [-]FIELD] [--limit N] [--json|--csv]",
 		Short: "a table of records; default: main branch, newest first, 20 rows",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := a.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
+		RunE: a.onInstance(func(cmd *cobra.Command, args []string, in *ln.Instance) error {
 			q := in.Records(args[0])
 			for _, f := range filters {
 				q.Where(f)
@@ -138,7 +133,7 @@ func (a *app) listCommand() *cobra.Command {
 			}
 			printRecords(a.stdout, fieldsOf(q), res.Records)
 			return nil
-		},
+		}),
 	}
 	sf.add(cmd, "main, trash, archive or all (default: main)")
 	cmd.Flags().StringArrayVar(&filters, "filter", nil, "FIELD=VALUE or FIELD__LOOKUP=VALUE (repeatable)")
@@ -344,12 +339,7 @@ func (a *app) restoreCommand() *cobra.Command {
 		Use:   "restore REGISTRY (--uid U|--key K|--filter F…) [--branch trash|archive] [--dry-run]",
 		Short: "move records back to main (--filter searches the trash unless --branch says otherwise)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := a.open(cmd)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
+		RunE: a.onInstance(func(cmd *cobra.Command, args []string, in *ln.Instance) error {
 			q, _, err := address(in, args[0], uid, key, filters)
 			if err != nil {
 				return err
@@ -368,7 +358,7 @@ func (a *app) restoreCommand() *cobra.Command {
 				return a.printJSON(plan)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&uid, "uid", "", "uid or 16-character stem")
 	cmd.Flags().StringVar(&key, "key", "", "key (newest first)")
