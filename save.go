@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/lamindb-go/lamindb/digest"
 	"github.com/lamindb-go/lamindb/internal/uid"
@@ -75,6 +76,13 @@ func (in *Instance) SaveTable(ctx context.Context, tbl arrow.Table, o SaveOption
 	defer os.Remove(tmp)
 	o.Dataframe = true
 	return in.Save(ctx, tmp, o)
+}
+
+// SaveRecord saves an Arrow record batch as a Parquet artifact, like SaveTable.
+func (in *Instance) SaveRecord(ctx context.Context, rec arrow.RecordBatch, o SaveOptions) (*Artifact, error) {
+	tbl := array.NewTableFromRecords(rec.Schema(), []arrow.RecordBatch{rec})
+	defer tbl.Release()
+	return in.SaveTable(ctx, tbl, o)
 }
 
 // cacheDir returns LAMIN_CACHE_DIR or the user cache folder for lamindb.
@@ -481,8 +489,10 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sql.Tx, p *pending, a
 // all match sum, under an extra condition.
 func (in *Instance) findByContent(ctx context.Context, q querier, sum digest.Sum, cond string, args ...any) (*Artifact, error) {
 	all := append([]any{sum.Hash, sum.Size, sum.SHA256}, args...)
+	// "+size" keeps SQLite off the size index: without statistics it may pick
+	// it over the hash index and scan every artifact of the same size.
 	a, err := scanArtifact(q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash = ? AND size = ? AND json_extract(_aux, '$.sha256') = ? AND `+cond+` ORDER BY id LIMIT 1`, all...))
+		WHERE hash = ? AND +size = ? AND json_extract(_aux, '$.sha256') = ? AND `+cond+` ORDER BY id LIMIT 1`, all...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

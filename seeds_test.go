@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+
 	ln "github.com/lamindb-go/lamindb"
 	"github.com/lamindb-go/lamindb/table"
 )
@@ -76,6 +78,14 @@ func TestSeed2025(t *testing.T) {
 		t.Errorf("loaded %dx%d table", loaded.NumRows(), loaded.NumCols())
 	}
 	loaded.Release()
+	// A record batch saves the same bytes as the table: the same artifact.
+	tr := array.NewTableReader(tbl, 0)
+	tr.Next()
+	same, err := e.in.SaveRecord(e.ctx, tr.RecordBatch(), ln.SaveOptions{Description: "mydf"})
+	tr.Release()
+	if err != nil || same.UID != a.UID {
+		t.Errorf("SaveRecord: %v, %v", same, err)
+	}
 	// Permanent delete: no prompt, the managed file goes.
 	if _, err := e.in.Artifacts().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{Permanent: true}); err != nil {
 		t.Fatal(err)
