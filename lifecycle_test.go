@@ -410,3 +410,46 @@ func TestDryRunChangesNothing(t *testing.T) {
 		t.Fatalf("instance dry run: %+v %v", d, err)
 	}
 }
+
+// failingWrites fails the write of the n-th file.
+type failingWrites struct {
+	blob.Store
+	n, calls *int
+}
+
+func (f failingWrites) Write(ctx context.Context, src, key string) error {
+	*f.calls++
+	if *f.calls == *f.n {
+		return errors.New("disk full")
+	}
+	return f.Store.Write(ctx, src, key)
+}
+
+func TestSaveManyWriteFailure(t *testing.T) {
+	e := newEnv(t)
+	e.in.Close()
+	n, calls := 2, 0
+	opts := e.opts
+	opts.Store = func(root string) blob.Store { return failingWrites{local.New(root), &n, &calls} }
+	in, err := ln.Open(e.ctx, "test-delete", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var items []ln.SaveItem
+	for _, c := range []string{"a", "b", "c"} {
+		items = append(items, ln.SaveItem{Path: e.file(c+".txt", c), SaveOptions: ln.SaveOptions{Key: c + ".txt"}})
+	}
+	_, err = in.SaveMany(e.ctx, items)
+	if err == nil || !strings.Contains(err.Error(), "disk full") || ln.ExitCode(err) != ln.ExitFailure {
+		t.Fatalf("SaveMany()=%v", err)
+	}
+	// The first artifact was stored and stays, complete; the others left nothing.
+	if n, _ := in.Artifacts().Branch(ln.AllBranches).Count(e.ctx); n != 1 {
+		t.Errorf("%d rows after a failed write, want 1", n)
+	}
+	r, err := in.Check(e.ctx, false)
+	if err != nil || !r.OK() {
+		t.Errorf("check after a failed write: %+v %v", r, err)
+	}
+}

@@ -168,6 +168,9 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		}
 		if err := in.writeBytes(ctx, p); err != nil {
 			in.rollbackSaves(ctx, ps[i:])
+			if cerr := in.clearMarks(ctx, ps[:i]); cerr != nil {
+				return nil, cerr
+			}
 			msg := fmt.Sprintf("store artifact %s: %v", p.art.UID, err)
 			if len(stored) > 0 {
 				msg += "; stored: " + strings.Join(stored, ", ")
@@ -177,17 +180,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		stored = append(stored, p.art.UID)
 	}
 	fault(FaultSaveAfterRename)
-	if err := in.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, p := range ps {
-			if p.existing {
-				continue
-			}
-			if err := clearStoringMark(ctx, tx, p.art.ID, p.sum.SHA256); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	if err := in.clearMarks(ctx, ps); err != nil {
 		return nil, err
 	}
 	out := make([]*Artifact, len(ps))
@@ -200,6 +193,21 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		}
 	}
 	return out, nil
+}
+
+// clearMarks ends the two-phase save of the stored artifacts among ps.
+func (in *Instance) clearMarks(ctx context.Context, ps []*pending) error {
+	return in.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, p := range ps {
+			if p.existing {
+				continue
+			}
+			if err := clearStoringMark(ctx, tx, p.art.ID, p.sum.SHA256); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // prepare validates, converts and hashes one item; it touches no row.
