@@ -160,13 +160,15 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 			}
 		}
 	}()
-	for _, d := range []string{root, filepath.Join(root, managedDir)} {
-		if _, statErr := os.Stat(d); os.IsNotExist(statErr) {
-			if err = os.Mkdir(d, 0o755); err != nil {
-				return nil, &Error{Class: ErrInvalid, Msg: "create " + d, Err: err}
-			}
-			created = append(created, d)
+	// Remember the outermost folder we create, to remove it again on failure.
+	for d := filepath.Join(root, managedDir); ; d = filepath.Dir(d) {
+		if _, statErr := os.Stat(d); !os.IsNotExist(statErr) || d == filepath.Dir(d) {
+			break
 		}
+		created = []string{d}
+	}
+	if err = os.MkdirAll(filepath.Join(root, managedDir), 0o755); err != nil {
+		return nil, &Error{Class: ErrInvalid, Msg: fmt.Sprintf("create %s: %v", root, err), Err: err}
 	}
 	dbPath := filepath.Join(root, managedDir, dbFile)
 	created = append(created, dbPath, dbPath+"-wal", dbPath+"-shm")

@@ -238,7 +238,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 	if o.DryRun {
 		return plan, nil
 	}
-	if err := blockedError(reg, plan); err != nil {
+	if err := blockedError(reg, plan, "delete"); err != nil {
 		return plan, err
 	}
 	single := q.uid != "" || q.key != ""
@@ -290,7 +290,7 @@ func ask(confirm func(string) bool, prompt, what string) error {
 	return nil
 }
 
-func blockedError(reg *registry.Registry, plan *Plan) error {
+func blockedError(reg *registry.Registry, plan *Plan, verb string) error {
 	if len(plan.Blockers) == 0 {
 		return nil
 	}
@@ -306,7 +306,7 @@ func blockedError(reg *registry.Registry, plan *Plan) error {
 		}
 		lines = append(lines, line)
 	}
-	msg := fmt.Sprintf("Cannot delete: %s", strings.Join(lines, "; "))
+	msg := fmt.Sprintf("Cannot %s: %s", verb, strings.Join(lines, "; "))
 	if len(lines) == 1 && plan.Blockers[0].Relation == "" && plan.Blockers[0].class != nil && plan.Blockers[0].class != ErrLocked {
 		msg = plan.Blockers[0].Reason
 	}
@@ -458,7 +458,7 @@ func (q *Query) Restore(ctx context.Context, o RestoreOptions) (*Plan, error) {
 	if o.DryRun || len(ids) == 0 {
 		return plan, nil
 	}
-	if err := blockedError(reg, plan); err != nil {
+	if err := blockedError(reg, plan, "restore"); err != nil {
 		return plan, err
 	}
 	err = q.in.db.Tx(ctx, func(tx *sql.Tx) error { return q.in.setBranch(ctx, tx, reg, ids, 1, "restore") })

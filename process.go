@@ -3,6 +3,7 @@ package lamindb
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,18 @@ var FaultPoints = []FaultPoint{FaultSaveAfterInsert, FaultSaveMidWrite, FaultSav
 	FaultSaveAfterRename, FaultPurgeAfterCommit, FaultPurgeMidDelete}
 
 var faultEnv = sync.OnceValue(func() string { return os.Getenv("LAMIN_FAULT") })
+
+func faultArmed(p FaultPoint) bool { return faultEnv() == string(p) }
+
+// writeHalf leaves the first half of a file at dst, as a write cut short would.
+func writeHalf(src, dst string) {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return
+	}
+	os.MkdirAll(filepath.Dir(dst), 0o755)
+	os.WriteFile(dst, b[:len(b)/2], 0o644)
+}
 
 // fault kills the process with SIGKILL at p when LAMIN_FAULT names p: no
 // deferred cleanup runs, exactly as in a real crash.

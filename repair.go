@@ -322,7 +322,7 @@ func (in *Instance) Check(ctx context.Context, repair bool) (*CheckReport, error
 	if err != nil {
 		return r, err
 	}
-	done, err = in.resumePurges(ctx, true)
+	done, err = in.resumePurges(ctx, false)
 	r.Repaired = append(r.Repaired, done...)
 	if err != nil {
 		return r, err

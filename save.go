@@ -558,6 +558,10 @@ func (in *Instance) familyUIDs(ctx context.Context, q querier, table, stem strin
 // are renamed into place.
 func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 	st := in.store(in.storage.Root)
+	if faultArmed(FaultSaveMidWrite) {
+		writeHalf(p.src, st.LocalPath(p.staging))
+		fault(FaultSaveMidWrite)
+	}
 	if err := st.Write(ctx, p.src, p.staging); err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
 		strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "required flag") {
 		fmt.Fprintf(stderr, "✗ %v\n", err)
-		fmt.Fprintf(stderr, "• see `lamin %s --help`\n", commandPath(root, args))
+		fmt.Fprintf(stderr, "• see `%s --help`\n", strings.TrimSpace("lamin "+commandPath(root, args)))
 		return ln.ExitInvalid
 	}
 	fmt.Fprintf(stderr, "✗ %v\n", err)

@@ -30,6 +30,9 @@ lists the trash, restores, deletes permanently and deletes the instance, printin
 				defer os.RemoveAll(d)
 				dir = d
 			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
 			return a.demo(cmd.Context(), dir)
 		},
 	}
