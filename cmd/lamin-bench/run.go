@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// run parses the flags and runs the lifecycle, then --scale and --hash.
+func run(args []string) error {
+	c, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	if err := os.Setenv("LAMIN_CACHE_DIR", filepath.Join(c.dir, "cache")); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	res := &results{N: c.n, Dir: c.dir, Steps: []stepResult{}}
+	if !c.skipLife {
+		bin, err := buildLamin(ctx, c)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("lamin-bench: N=%d, dir %s\n", c.n, c.dir)
+		if res.Steps, err = runLifecycle(ctx, c, bin); err != nil {
+			return err
+		}
+		printTable(res.Steps)
+	}
+	if c.hash {
+		if res.Hash, err = runHash(c); err != nil {
+			return fmt.Errorf("hash: %w", err)
+		}
+	}
+	if c.scale {
+		if res.Scale, err = runScale(ctx, c); err != nil {
+			return fmt.Errorf("scale: %w", err)
+		}
+	}
+	if c.jsonOut != "" {
+		return writeJSON(c.jsonOut, res)
+	}
+	return nil
+}
