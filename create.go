@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -55,7 +56,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 	hash := digest.HashSet(hashes)
 	reg := in.Records("collection").reg
 	var id int64
-	err := in.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		var exID, exBranch int64
 		var exUID string
 		err := tx.QueryRowContext(ctx, `SELECT id, uid, branch_id FROM lamindb_collection WHERE key = ? AND hash = ?`, o.Key, hash).Scan(&exID, &exUID, &exBranch)
@@ -156,7 +157,7 @@ func (in *Instance) CreateULabel(ctx context.Context, o ULabelOptions) (Record, 
 	}
 	reg := in.Records("ulabel").reg
 	var id int64
-	err := in.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		now := in.now()
 		res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_ulabel (uid, name, description, is_type, type_id, created_by_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			uid.New(8), o.Name, strPtr(o.Description), o.IsType, typeID, in.user.ID, now, now)
@@ -196,7 +197,7 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 	}
 	storageUID := uid.New(12)
 	var id int64
-	err = in.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		now := in.now()
 		res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_storage (uid, root, type, instance_uid, created_by_id, created_at, updated_at) VALUES (?, ?, 'local', ?, ?, ?, ?)`,
 			storageUID, filepath.ToSlash(abs), in.uid, in.user.ID, now, now)
@@ -209,6 +210,7 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 	if err != nil {
 		return Record{}, err
 	}
+	in.storageList = nil
 	if err := writeMarker(marker, storageUID, in.settings, in.uid); err != nil {
 		return Record{}, err
 	}
@@ -229,7 +231,7 @@ func (in *Instance) SetDefaultStorage(ctx context.Context, root string) error {
 	if s.InstanceUID != in.uid {
 		return errorf(ErrForeignStorage, "storage %s is not managed by this instance", s.Root)
 	}
-	err = in.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO lamin_setting (key, value) VALUES ('default_storage_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatInt(s.ID, 10))
 		return err
 	})
@@ -257,7 +259,7 @@ func (in *Instance) createNamed(ctx context.Context, regName, ins, name, descrip
 	}
 	reg := in.Records(regName).reg
 	var id int64
-	err := in.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		res, err := tx.ExecContext(ctx, ins, uid.New(12), name, strPtr(description), in.now(), in.user.ID)
 		if err != nil {
 			if in.db.Dialect.IsUniqueViolation(err) {

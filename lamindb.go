@@ -2,13 +2,13 @@ package lamindb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
@@ -58,6 +58,11 @@ type Instance struct {
 	user     User   // the acting user's row
 	storage  Storage
 	owner    string // this process, as recorded in marks and intents
+
+	storageList []Storage // cache of the registered storage locations
+
+	mu     sync.Mutex
+	stored []int64 // saved artifacts whose "storing" marks are still to be cleared
 }
 
 // InitOptions describe a new instance.
@@ -88,7 +93,14 @@ func (in *Instance) User() User { return in.user }
 func (in *Instance) DefaultStorage() Storage { return in.storage }
 
 // Close closes the database.
-func (in *Instance) Close() error { return in.db.Close() }
+// Close ends pending work (the marks of completed saves) and closes the database.
+func (in *Instance) Close() error {
+	ferr := in.flushStored(context.Background())
+	if err := in.db.Close(); err != nil {
+		return err
+	}
+	return ferr
+}
 
 func (in *Instance) now() string { return formatTime(in.opts.Now()) }
 
@@ -178,7 +190,7 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	}
 	storageUID := uid.New(12)
 	now := formatTime(opts.Now())
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
+	err = db.Tx(ctx, func(tx *sqldb.Tx) error {
 		stmts := []struct {
 			q    string
 			args []any
@@ -292,7 +304,7 @@ func (in *Instance) load(ctx context.Context) error {
 	us, _ := in.opts.Settings.User()
 	u, err := in.userByHandle(ctx, us.Handle)
 	if errors.Is(err, ErrNotFound) {
-		err = in.db.Tx(ctx, func(tx *sql.Tx) error {
+		err = in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 			_, err := tx.ExecContext(ctx, `INSERT INTO lamindb_user (uid, handle, created_at, updated_at) VALUES (?, ?, ?, ?)`,
 				us.UID, us.Handle, in.now(), in.now())
 			return err

@@ -2,9 +2,9 @@ package lamindb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"os"
 	"path/filepath"
 	"sort"
@@ -257,7 +257,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 	if err := in.decideRealFiles(plan, o); err != nil {
 		return plan, err
 	}
-	if err := in.db.Tx(ctx, func(tx *sql.Tx) error {
+	if err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		if err := in.trashTx(ctx, tx, reg, trash); err != nil {
 			return err
 		}
@@ -272,6 +272,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 		in.opts.Notify.say(LevelWarning, "moved %d records to trash (branch_id = -1)", len(trash))
 	}
 	if reg.Name == "storage" {
+		in.storageList = nil
 		for _, r := range purge {
 			os.Remove(filepath.Join(filepath.FromSlash(r.label), managedDir, markerFile))
 		}
@@ -368,7 +369,7 @@ func (in *Instance) withDescendants(ctx context.Context, rows []rowInfo) ([]rowI
 
 // trashTx moves rows to the trash and promotes a successor for every head
 // that leaves its branch (spec §1.4).
-func (in *Instance) trashTx(ctx context.Context, tx *sql.Tx, reg *registry.Registry, rows []rowInfo) error {
+func (in *Instance) trashTx(ctx context.Context, tx *sqldb.Tx, reg *registry.Registry, rows []rowInfo) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -404,7 +405,7 @@ func (in *Instance) trashTx(ctx context.Context, tx *sql.Tx, reg *registry.Regis
 
 // setBranch moves records to a branch and writes one audit event per record,
 // set-based, in the caller's transaction.
-func (in *Instance) setBranch(ctx context.Context, tx *sql.Tx, reg *registry.Registry, ids []int64, to int64, action string) error {
+func (in *Instance) setBranch(ctx context.Context, tx *sqldb.Tx, reg *registry.Registry, ids []int64, to int64, action string) error {
 	now := in.now()
 	for _, c := range chunks(ids, 500) {
 		args := append([]any{now, in.user.Handle, action, reg.Name, to}, int64Args(c)...)
@@ -424,7 +425,7 @@ func (in *Instance) setBranch(ctx context.Context, tx *sql.Tx, reg *registry.Reg
 }
 
 // moveBranch moves records by id to another branch (used by save's implicit restore).
-func (in *Instance) moveBranch(ctx context.Context, tx *sql.Tx, regName string, ids []int64, _ []string, _, to int64, action string) error {
+func (in *Instance) moveBranch(ctx context.Context, tx *sqldb.Tx, regName string, ids []int64, _ []string, _, to int64, action string) error {
 	reg, err := registry.Lookup(regName)
 	if err != nil {
 		return err
@@ -461,7 +462,7 @@ func (q *Query) Restore(ctx context.Context, o RestoreOptions) (*Plan, error) {
 	if err := blockedError(reg, plan, "restore"); err != nil {
 		return plan, err
 	}
-	err = q.in.db.Tx(ctx, func(tx *sql.Tx) error { return q.in.setBranch(ctx, tx, reg, ids, 1, "restore") })
+	err = q.in.db.Tx(ctx, func(tx *sqldb.Tx) error { return q.in.setBranch(ctx, tx, reg, ids, 1, "restore") })
 	if err == nil {
 		q.in.opts.Notify.say(LevelSuccess, "restored %d %s records to main", len(ids), reg.Class)
 	}
@@ -808,7 +809,7 @@ func (in *Instance) decideRealFiles(plan *Plan, o DeleteOptions) error {
 
 // purgeTx deletes the rows of a planned purge, promotes successors, records
 // purge intents for the bytes and audit events, in the caller's transaction.
-func (in *Instance) purgeTx(ctx context.Context, tx *sql.Tx, ps *purgeSet, plan *Plan) error {
+func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, plan *Plan) error {
 	if len(ps.tables) == 0 {
 		return nil
 	}

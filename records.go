@@ -225,8 +225,13 @@ func (in *Instance) storageByID(ctx context.Context, q querier, id int64) (Stora
 	return s, err
 }
 
-// storages returns every registered storage location.
+// storages returns every registered storage location. The list is read once
+// per open instance and dropped when this process changes it; a location
+// another process registers meanwhile is seen after the next open.
 func (in *Instance) storages(ctx context.Context) ([]Storage, error) {
+	if in.storageList != nil {
+		return in.storageList, nil
+	}
 	rows, err := in.db.QueryContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -240,7 +245,11 @@ func (in *Instance) storages(ctx context.Context) ([]Storage, error) {
 		}
 		out = append(out, s)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	in.storageList = out
+	return out, nil
 }
 
 // defaultStorageSetting returns the storage chosen by `lamin settings storage`, if any.

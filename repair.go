@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -92,11 +93,10 @@ func (in *Instance) repairMarks(ctx context.Context, dryRun bool) ([]string, err
 			continue
 		}
 		if complete {
-			sha := auxSHA256(a.Aux)
-			err = in.db.Tx(ctx, func(tx *sql.Tx) error { return clearStoringMark(ctx, tx, a.ID, sha) })
+			err = in.db.Tx(ctx, func(tx *sqldb.Tx) error { return clearStoringMark(ctx, tx, a.ID) })
 			done = append(done, "completed save of "+a.UID)
 		} else {
-			err = in.db.Tx(ctx, func(tx *sql.Tx) error { return in.undoInsert(ctx, tx, m.artifactID) })
+			err = in.db.Tx(ctx, func(tx *sqldb.Tx) error { return in.undoInsert(ctx, tx, m.artifactID) })
 			if a != nil && !a.OverwriteVersions {
 				st.Delete(ctx, a.StorageKey())
 			}
@@ -119,23 +119,6 @@ func (in *Instance) storeFor(ctx context.Context, a *Artifact) blob.Store {
 		}
 	}
 	return in.store(in.storage.Root)
-}
-
-func auxSHA256(aux *string) string {
-	if aux == nil {
-		return ""
-	}
-	const k = `"sha256":"`
-	i := strings.Index(*aux, k)
-	if i < 0 {
-		return ""
-	}
-	rest := (*aux)[i+len(k):]
-	j := strings.IndexByte(rest, '"')
-	if j < 0 {
-		return ""
-	}
-	return rest[:j]
 }
 
 // resumePurges deletes the bytes of committed purges that a crash or a storage
@@ -201,7 +184,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 		doneIDs = append(doneIDs, it.id)
 	}
 	if len(doneIDs) > 0 {
-		err := in.db.Tx(ctx, func(tx *sql.Tx) error {
+		err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 			for _, chunk := range chunks(doneIDs, 500) {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_purge_intent WHERE id IN (`+placeholders(len(chunk))+`)`, int64Args(chunk)...); err != nil {
 					return err
@@ -235,6 +218,9 @@ func (r *CheckReport) OK() bool {
 // managed files that no row owns; rows without bytes are reported, never
 // deleted, since their metadata may be all that is left.
 func (in *Instance) Check(ctx context.Context, repair bool) (*CheckReport, error) {
+	if err := in.flushStored(ctx); err != nil {
+		return nil, err
+	}
 	r := &CheckReport{}
 	marks, err := in.staleMarks(ctx, false)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -150,7 +151,11 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		ps[i] = p
 	}
 	in.opts.Notify.say(LevelWarning, "no run & transform got linked, call `ln.track()` & re-run")
-	if err := in.db.Tx(ctx, func(tx *sql.Tx) error {
+	done := in.takeStored()
+	if err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		if err := clearStoringMarks(ctx, tx, done); err != nil {
+			return err
+		}
 		for _, p := range ps {
 			if err := in.register(ctx, tx, p); err != nil {
 				return err
@@ -158,6 +163,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		}
 		return nil
 	}); err != nil {
+		in.addStored(done)
 		return nil, err
 	}
 	fault(FaultSaveAfterInsert)
@@ -180,29 +186,67 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		stored = append(stored, p.art.UID)
 	}
 	fault(FaultSaveAfterRename)
-	if err := in.clearMarks(ctx, ps); err != nil {
-		return nil, err
-	}
+	// The marks of these saves are cleared in this instance's next write
+	// transaction (or on Close): one commit per save instead of two. Until then a
+	// crash is repaired on the next open, which finds the bytes in place.
 	out := make([]*Artifact, len(ps))
+	var ids []int64
 	for i, p := range ps {
 		out[i] = p.art
 		if !p.existing {
-			a := *p.art
-			a.Aux = auxJSON(false, p.sum.SHA256)
-			out[i] = &a
+			ids = append(ids, p.art.ID)
 		}
 	}
+	in.addStored(ids)
 	return out, nil
+}
+
+// takeStored returns, and forgets, the ids of saved artifacts whose marks are
+// still to be cleared.
+func (in *Instance) takeStored() []int64 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	ids := in.stored
+	in.stored = nil
+	return ids
+}
+
+func (in *Instance) addStored(ids []int64) {
+	in.mu.Lock()
+	in.stored = append(in.stored, ids...)
+	in.mu.Unlock()
+}
+
+// flushStored clears the pending marks of completed saves in a transaction of its own.
+func (in *Instance) flushStored(ctx context.Context) error {
+	ids := in.takeStored()
+	if len(ids) == 0 {
+		return nil
+	}
+	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error { return clearStoringMarks(ctx, tx, ids) })
+	if err != nil {
+		in.addStored(ids)
+	}
+	return err
+}
+
+func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
+	for _, c := range chunks(ids, 500) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // clearMarks ends the two-phase save of the stored artifacts among ps.
 func (in *Instance) clearMarks(ctx context.Context, ps []*pending) error {
-	return in.db.Tx(ctx, func(tx *sql.Tx) error {
+	return in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		for _, p := range ps {
 			if p.existing {
 				continue
 			}
-			if err := clearStoringMark(ctx, tx, p.art.ID, p.sum.SHA256); err != nil {
+			if err := clearStoringMark(ctx, tx, p.art.ID); err != nil {
 				return err
 			}
 		}
@@ -283,7 +327,7 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 // register decides, inside the write transaction, whether the item returns an
 // existing artifact (same content), comes back from the trash, or becomes a new
 // row (possibly a new version), and inserts that row with its "storing" mark.
-func (in *Instance) register(ctx context.Context, tx *sql.Tx, p *pending) error {
+func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) error {
 	o := p.item.SaveOptions
 	st := in.storage
 	if p.inPlace != nil {
@@ -406,7 +450,7 @@ func (in *Instance) register(ctx context.Context, tx *sql.Tx, p *pending) error 
 	if p.inPlace == nil {
 		p.staging = managedDir + "/" + stagingDir + "/" + a.UID + "-" + uid.New(8)
 	}
-	a.Aux = auxJSON(p.staging != "", p.sum.SHA256)
+	a.Aux = auxJSON(p.sum.SHA256)
 	res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
 		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
@@ -461,7 +505,7 @@ func (in *Instance) describeData(p *pending, a *Artifact) error {
 
 // adoptExisting returns an artifact with the same content instead of a new one,
 // with lamindb's messages and key rules.
-func (in *Instance) adoptExisting(ctx context.Context, tx *sql.Tx, p *pending, a *Artifact, key string) error {
+func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending, a *Artifact, key string) error {
 	in.opts.Notify.say(LevelImportant, "returning artifact with same hash: %s; to track this artifact as an input, use: ln.Artifact.get()", a)
 	o := p.item.SaveOptions
 	if o.Description != "" && (a.Description == nil || *a.Description != o.Description) {
@@ -509,7 +553,7 @@ func (in *Instance) findByContent(ctx context.Context, q querier, sum digest.Sum
 
 // headForKey returns the artifact a save under key in storage st revises: the
 // head on main, else the newest head on any branch; trashed versions are ignored.
-func (in *Instance) headForKey(ctx context.Context, tx *sql.Tx, st Storage, key string) (*Artifact, error) {
+func (in *Instance) headForKey(ctx context.Context, tx *sqldb.Tx, st Storage, key string) (*Artifact, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact
 		WHERE storage_id = ? AND key = ? AND branch_id <> -1 ORDER BY (branch_id = 1) DESC, created_at DESC, id DESC`, st.ID, key)
 	if err != nil {
@@ -578,7 +622,7 @@ func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
 		if p.existing || p.staging == "" {
 			continue
 		}
-		_ = in.db.Tx(ctx, func(tx *sql.Tx) error { return in.undoInsert(ctx, tx, p.art.ID) })
+		_ = in.db.Tx(ctx, func(tx *sqldb.Tx) error { return in.undoInsert(ctx, tx, p.art.ID) })
 		_ = st.Delete(ctx, p.staging)
 		if !p.art.OverwriteVersions {
 			_ = st.Delete(ctx, p.art.StorageKey())
@@ -588,7 +632,7 @@ func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
 
 // undoInsert deletes a half-saved artifact row and its mark, and gives the head
 // back to the version it demoted.
-func (in *Instance) undoInsert(ctx context.Context, tx *sql.Tx, id int64) error {
+func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64) error {
 	a, err := scanArtifact(tx.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		_, err = tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id)
@@ -609,22 +653,18 @@ func (in *Instance) undoInsert(ctx context.Context, tx *sql.Tx, id int64) error 
 	return nil
 }
 
-func clearStoringMark(ctx context.Context, tx *sql.Tx, id int64, sha string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = ? WHERE id = ?`, *auxJSON(false, sha), id); err != nil {
-		return err
-	}
+// clearStoringMark ends a two-phase save. The mark lives in our own small
+// table (not in lamindb's _aux "so" flag), so ending it rewrites no artifact
+// row and none of its indexes.
+func clearStoringMark(ctx context.Context, tx *sqldb.Tx, id int64) error {
 	_, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id)
 	return err
 }
 
-// auxJSON is the _aux value: lamindb's storage-ongoing flag "so" while the bytes
-// are written, and our full-content SHA-256.
-func auxJSON(storing bool, sha string) *string {
-	m := map[string]any{"sha256": sha}
-	if storing {
-		m["so"] = 1
-	}
-	b, _ := json.Marshal(m)
+// auxJSON is the _aux value: our full-content SHA-256, which dedup needs
+// beside lamindb's hash and the size.
+func auxJSON(sha string) *string {
+	b, _ := json.Marshal(map[string]string{"sha256": sha})
 	s := string(b)
 	return &s
 }

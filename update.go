@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -86,7 +87,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 		}
 		toBranch = &bid
 	}
-	err = in.db.Tx(ctx, func(tx *sql.Tx) error {
+	err = in.db.Tx(ctx, func(tx *sqldb.Tx) error {
 		if len(sets) > 0 {
 			if _, ok := reg.Column("updated_at"); ok {
 				sets = append(sets, "updated_at = '"+in.now()+"'")

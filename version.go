@@ -5,17 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
 // promoteSuccessor makes the newest remaining member of a version family on a
 // branch its head (spec §1.4), if the branch has no head left. Members whose id
 // is in exclude (being deleted) are skipped. It returns the promoted uid, or "".
-func promoteSuccessor(ctx context.Context, tx *sql.Tx, table, stem string, branch int64, exclude map[int64]bool) error {
+func promoteSuccessor(ctx context.Context, tx *sqldb.Tx, table, stem string, branch int64, exclude map[int64]bool) error {
 	_, err := promote(ctx, tx, table, stem, branch, exclude)
 	return err
 }
 
-func promote(ctx context.Context, tx *sql.Tx, table, stem string, branch int64, exclude map[int64]bool) (string, error) {
+func promote(ctx context.Context, tx *sqldb.Tx, table, stem string, branch int64, exclude map[int64]bool) (string, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, uid, is_latest FROM `+table+`
 		WHERE uid >= ? AND uid < ? AND branch_id = ? ORDER BY created_at DESC, id DESC`, stem, stem+"~", branch)
 	if err != nil {

@@ -2,7 +2,6 @@ package filter_test
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -79,7 +78,7 @@ func seeded(t testing.TB) *sqldb.DB {
 			seedErr = err
 			return
 		}
-		seedErr = db.Tx(ctx, func(tx *sql.Tx) error {
+		seedErr = db.Tx(ctx, func(tx *sqldb.Tx) error {
 			for _, s := range seedSQL {
 				if _, err := tx.ExecContext(ctx, s); err != nil {
 					return err

@@ -17,6 +17,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	"modernc.org/sqlite"
@@ -26,11 +27,129 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// DB is an open instance database.
+// DB is an open instance database. Its query methods reuse prepared
+// statements: parsing SQL is most of the cost of a small query with
+// modernc's SQLite.
 type DB struct {
 	*sql.DB
 	// Dialect describes the SQL engine behind DB.
 	Dialect Dialect
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache: statements whose text varies (IN lists of
+// different lengths) would otherwise fill it.
+const maxCachedStmts = 512
+
+// stmt returns the cached prepared statement for query, preparing it first,
+// or nil when the cache is full.
+func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if st, ok := db.stmts[query]; ok {
+		return st, nil
+	}
+	if len(db.stmts) >= maxCachedStmts {
+		return nil, nil
+	}
+	st, err := db.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if db.stmts == nil {
+		db.stmts = map[string]*sql.Stmt{}
+	}
+	db.stmts[query] = st
+	return st, nil
+}
+
+// ExecContext runs a statement, prepared once per query text.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := db.stmt(ctx, query)
+	if err != nil || st == nil {
+		return db.DB.ExecContext(ctx, query, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// QueryContext runs a query, prepared once per query text.
+func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.stmt(ctx, query)
+	if err != nil || st == nil {
+		return db.DB.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs a query for one row, prepared once per query text.
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := db.stmt(ctx, query)
+	if err != nil || st == nil {
+		return db.DB.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// Close closes the cached statements and the database.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	for _, st := range db.stmts {
+		st.Close()
+	}
+	db.stmts = nil
+	db.mu.Unlock()
+	return db.DB.Close()
+}
+
+// cached returns the prepared statement for query if it is in the cache.
+func (db *DB) cached(query string) *sql.Stmt {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.stmts[query]
+}
+
+// Tx is a write transaction whose query methods reuse the DB's prepared
+// statements. A statement not cached yet runs unprepared and is prepared once
+// the transaction ends: preparing needs the connection the transaction holds.
+type Tx struct {
+	*sql.Tx
+	db      *DB
+	missing []string
+}
+
+func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
+	st := tx.db.cached(query)
+	if st == nil {
+		tx.missing = append(tx.missing, query)
+		return nil
+	}
+	return tx.Tx.StmtContext(ctx, st)
+}
+
+// ExecContext runs a statement in the transaction.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.prepared(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a query in the transaction.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.prepared(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a query for one row in the transaction.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.prepared(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // Dialect is what differs between the SQL engines we support.
@@ -72,8 +191,8 @@ func (SQLite) IsBusy(err error) bool {
 // OpenSQLite opens (creating if needed) the SQLite database at path with WAL,
 // synchronous=NORMAL, a busy timeout, foreign keys and immediate write
 // transactions, and migrates it to the newest schema. The pool holds a single
-// connection: SQLite has one writer anyway, and one connection makes
-// "database is locked" impossible inside a process.
+// connection: SQLite has one writer anyway, and a second connection of the same
+// process only adds lock contention (busy waits) between the two.
 func OpenSQLite(ctx context.Context, file string) (*DB, error) {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
@@ -133,16 +252,22 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // Tx runs fn in one write transaction, committing when fn returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
+	stx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	tx := &Tx{Tx: stx, db: db}
+	defer func() {
+		stx.Rollback()
+		for _, q := range tx.missing {
+			db.stmt(ctx, q)
+		}
+	}()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return stx.Commit()
 }
 
 // Placeholders returns "?, ?, …" with n placeholders.

@@ -164,10 +164,8 @@ CREATE INDEX lamindb_artifact_hash ON lamindb_artifact (hash);
 CREATE INDEX lamindb_artifact_created_at ON lamindb_artifact (created_at);
 CREATE INDEX lamindb_artifact_description ON lamindb_artifact (description);
 CREATE INDEX lamindb_artifact_run_id ON lamindb_artifact (run_id);
-CREATE INDEX lamindb_artifact_created_by_id ON lamindb_artifact (created_by_id);
-CREATE INDEX lamindb_artifact_kind ON lamindb_artifact (kind);
-CREATE INDEX lamindb_artifact_size ON lamindb_artifact (size);
-CREATE INDEX lamindb_artifact_suffix ON lamindb_artifact (suffix);
+-- Fewer indexes than lamindb's (one per column): each one costs every insert;
+-- kind lives in the branch index, and size/suffix/creator are rarely selective.
 
 CREATE TABLE lamindb_collection (
     version_tag varchar(30) NULL,
