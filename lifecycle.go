@@ -385,8 +385,18 @@ func (in *Instance) trashTx(ctx context.Context, tx *sqldb.Tx, reg *registry.Reg
 	if !reg.Versioned {
 		return nil
 	}
+	var heads []int64
 	for _, r := range rows {
-		if !r.latest || (r.art != nil && r.art.OverwriteVersions) {
+		if r.latest && !(r.art != nil && r.art.OverwriteVersions) {
+			heads = append(heads, r.id)
+		}
+	}
+	siblings, err := withSiblings(ctx, tx, reg.Table, reg.StemLen, heads)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if !siblings[r.id] || !r.latest || (r.art != nil && r.art.OverwriteVersions) {
 			continue
 		}
 		promoted, err := promote(ctx, tx, reg.Table, r.uid[:reg.StemLen], r.branch, moved)
@@ -840,6 +850,14 @@ func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, pla
 			return err
 		}
 	}
+	var headIDs []int64
+	for _, h := range ps.heads {
+		headIDs = append(headIDs, h.id)
+	}
+	siblings, err := withSiblings(ctx, tx, reg.Table, reg.StemLen, headIDs)
+	if err != nil {
+		return err
+	}
 	// Children first, so every foreign key holds at each step.
 	for i := len(ps.tables) - 1; i >= 0; i-- {
 		t := ps.tables[i]
@@ -850,6 +868,9 @@ func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, pla
 		}
 	}
 	for _, h := range ps.heads {
+		if !siblings[h.id] {
+			continue
+		}
 		promoted, err := promote(ctx, tx, reg.Table, h.uid[:reg.StemLen], h.branch, ps.has[reg.Table])
 		if err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
@@ -51,6 +52,34 @@ func promote(ctx context.Context, tx *sqldb.Tx, table, stem string, branch int64
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 1 WHERE id = ?`, cand.id)
 	return cand.uid, err
+}
+
+// withSiblings returns the ids among heads whose version family has other
+// members, in one query: most records have a single version, and promotion
+// need not look at them one by one.
+func withSiblings(ctx context.Context, tx *sqldb.Tx, table string, stemLen int, heads []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	for _, c := range chunks(heads, 500) {
+		rows, err := tx.QueryContext(ctx, `SELECT h.id FROM `+table+` h WHERE h.id IN (`+placeholders(len(c))+`)
+			AND EXISTS (SELECT 1 FROM `+table+` b WHERE b.uid >= substr(h.uid, 1, `+fmt.Sprint(stemLen)+`)
+			AND b.uid < substr(h.uid, 1, `+fmt.Sprint(stemLen)+`) || '~' AND b.id <> h.id)`, int64Args(c)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // artifactByUIDTx finds an artifact by full uid or 16-character stem on any

@@ -117,15 +117,29 @@ type Tx struct {
 	*sql.Tx
 	db      *DB
 	missing []string
+	local   map[string]*sql.Stmt // prepared on this transaction, for statements it repeats
 }
 
 func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
-	st := tx.db.cached(query)
-	if st == nil {
-		tx.missing = append(tx.missing, query)
+	if st := tx.db.cached(query); st != nil {
+		return tx.Tx.StmtContext(ctx, st)
+	}
+	if st, ok := tx.local[query]; ok {
+		return st
+	}
+	if len(tx.local) >= maxCachedStmts {
 		return nil
 	}
-	return tx.Tx.StmtContext(ctx, st)
+	st, err := tx.Tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if tx.local == nil {
+		tx.local = map[string]*sql.Stmt{}
+	}
+	tx.local[query] = st
+	tx.missing = append(tx.missing, query)
+	return st
 }
 
 // ExecContext runs a statement in the transaction.
