@@ -825,25 +825,17 @@ func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, pla
 	}
 	reg := ps.reg
 	now := in.now()
-	bytesByID := map[int64]int64{}
-	for _, r := range ps.records {
-		if r.art != nil && r.art.Size != nil {
-			bytesByID[r.id] = *r.art.Size
-		}
-	}
-	for _, c := range chunks(ps.ids[reg.Table], 200) {
-		var vals []string
-		var args []any
-		for _, id := range c {
-			vals = append(vals, "(?, ?, 'purge', ?, ?, ?, ?, ?)")
-			var r rowInfo
-			for _, x := range ps.records {
-				if x.id == id {
-					r = x
-					break
-				}
+	for i := 0; i < len(ps.records); i += 100 {
+		batch := ps.records[i:min(i+100, len(ps.records))]
+		vals := make([]string, len(batch))
+		args := make([]any, 0, 7*len(batch))
+		for j, r := range batch {
+			var size *int64
+			if r.art != nil {
+				size = r.art.Size
 			}
-			args = append(args, now, in.user.Handle, reg.Name, r.uid, r.id, r.branch, bytesByID[id])
+			vals[j] = "(?, ?, 'purge', ?, ?, ?, ?, ?)"
+			args = append(args, now, in.user.Handle, reg.Name, r.uid, r.id, r.branch, size)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_audit_event (created_at, user_handle, action, registry, record_uid, record_id, from_branch_id, bytes) VALUES `+
 			strings.Join(vals, ", "), args...); err != nil {
@@ -879,12 +871,22 @@ func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, pla
 			in.opts.Notify.say(LevelHint, "new latest %s version is: %s", reg.Class, promoted)
 		}
 	}
+	var gone []PlanFile
 	for _, f := range plan.Files {
-		if f.Action != "delete" {
-			continue
+		if f.Action == "delete" {
+			gone = append(gone, f)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_purge_intent (storage_root, path, is_dir, size, owner, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			f.root, f.key, f.isDir, f.Bytes, in.owner, now); err != nil {
+	}
+	for i := 0; i < len(gone); i += 100 {
+		batch := gone[i:min(i+100, len(gone))]
+		vals := make([]string, len(batch))
+		args := make([]any, 0, 6*len(batch))
+		for j, f := range batch {
+			vals[j] = "(?, ?, ?, ?, ?, ?)"
+			args = append(args, f.root, f.key, f.isDir, f.Bytes, in.owner, now)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_purge_intent (storage_root, path, is_dir, size, owner, created_at) VALUES `+
+			strings.Join(vals, ", "), args...); err != nil {
 			return err
 		}
 	}
