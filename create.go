@@ -155,13 +155,22 @@ func (in *Instance) CreateULabel(ctx context.Context, o ULabelOptions) (Record, 
 		}
 		typeID = &id
 	}
-	reg := in.Records("ulabel").reg
+	now := in.now()
+	return in.insertRecord(ctx, "ulabel", `INSERT INTO lamindb_ulabel (uid, name, description, is_type, type_id, created_by_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		uid.New(8), o.Name, strPtr(o.Description), o.IsType, typeID, in.user.ID, now, now)
+}
+
+// insertRecord inserts one row of a registry in its own transaction and
+// returns it as a record; a unique-constraint violation is refused.
+func (in *Instance) insertRecord(ctx context.Context, regName, insert string, args ...any) (Record, error) {
+	reg := in.Records(regName).reg
 	var id int64
 	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		now := in.now()
-		res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_ulabel (uid, name, description, is_type, type_id, created_by_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			uid.New(8), o.Name, strPtr(o.Description), o.IsType, typeID, in.user.ID, now, now)
+		res, err := tx.ExecContext(ctx, insert, args...)
 		if err != nil {
+			if in.db.Dialect.IsUniqueViolation(err) {
+				return errorf(ErrRefused, "a %s like this exists already: %v", regName, err)
+			}
 			return err
 		}
 		id, err = res.LastInsertId()
@@ -257,23 +266,7 @@ func (in *Instance) createNamed(ctx context.Context, regName, ins, name, descrip
 	if name == "" {
 		return Record{}, errorf(ErrInvalid, "a %s needs a name", regName)
 	}
-	reg := in.Records(regName).reg
-	var id int64
-	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		res, err := tx.ExecContext(ctx, ins, uid.New(12), name, strPtr(description), in.now(), in.user.ID)
-		if err != nil {
-			if in.db.Dialect.IsUniqueViolation(err) {
-				return errorf(ErrRefused, "a %s named %s exists already", regName, name)
-			}
-			return err
-		}
-		id, err = res.LastInsertId()
-		return err
-	})
-	if err != nil {
-		return Record{}, err
-	}
-	return (&Query{in: in, reg: reg}).getByID(ctx, id)
+	return in.insertRecord(ctx, regName, ins, uid.New(12), name, strPtr(description), in.now(), in.user.ID)
 }
 
 // AuditEvent is one entry of the audit log.

@@ -150,3 +150,12 @@ func (a *app) onInstance(fn func(cmd *cobra.Command, args []string, in *ln.Insta
 		return fn(cmd, args, in)
 	}
 }
+
+// printRecord prints a record as JSON or, by default, as lamindb's repr.
+func (a *app) printRecord(r ln.Record, asJSON bool) error {
+	if asJSON {
+		return a.printJSON(r)
+	}
+	fmt.Fprintln(a.stdout, r)
+	return nil
+}

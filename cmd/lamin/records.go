@@ -178,11 +178,7 @@ func (a *app) getCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return a.printJSON(r)
-			}
-			fmt.Fprintln(a.stdout, r)
-			return nil
+			return a.printRecord(r, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&uid, "uid", "", "uid or 16-character stem")
@@ -410,11 +406,7 @@ func (a *app) updateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return a.printJSON(r)
-			}
-			fmt.Fprintln(a.stdout, r)
-			return nil
+			return a.printRecord(r, asJSON)
 		},
 	}
 	cmd.Flags().StringVar(&uid, "uid", "", "uid or 16-character stem")
@@ -431,13 +423,6 @@ func (a *app) createCommand() *cobra.Command {
 	var key, description, typ string
 	var arts []string
 	var isType, asJSON bool
-	out := func(r ln.Record) error {
-		if asJSON {
-			return a.printJSON(r)
-		}
-		fmt.Fprintln(a.stdout, r)
-		return nil
-	}
 	with := func(cmd *cobra.Command, fn func(*ln.Instance) (ln.Record, error)) error {
 		in, err := a.open(cmd)
 		if err != nil {
@@ -448,7 +433,7 @@ func (a *app) createCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return out(r)
+		return a.printRecord(r, asJSON)
 	}
 	coll := &cobra.Command{
 		Use:   "collection --key K --artifact UID…",
