@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestConcurrentProcesses: several lamin processes writing to one instance at
+// once never surface "database is locked" and lose no update.
+func TestConcurrentProcesses(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.init("inst")
+	const n = 8
+	for i := 0; i < n; i++ {
+		e.write(fmt.Sprintf("f%d.txt", i), fmt.Sprintf("content %d\n", i))
+	}
+	var wg sync.WaitGroup
+	results := make([]result, 2*n)
+	for i := 0; i < n; i++ {
+		wg.Add(2)
+		go func(i int) {
+			defer wg.Done()
+			results[i] = e.run("", "save", fmt.Sprintf("f%d.txt", i), "--key", fmt.Sprintf("c/f%d.txt", i))
+		}(i)
+		go func(i int) {
+			defer wg.Done()
+			results[n+i] = e.run("", "list", "artifact", "--limit", "0")
+		}(i)
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r.code != 0 || strings.Contains(r.stderr, "locked") {
+			t.Fatalf("a concurrent command failed:\n%s", r)
+		}
+	}
+	if got := len(e.list("artifact")); got != n {
+		t.Fatalf("%d artifacts after %d concurrent saves", got, n)
+	}
+	// Concurrent trash of all and restore of all leave a consistent state.
+	var wg2 sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg2.Add(1)
+		go func(i int) {
+			defer wg2.Done()
+			if r := e.run("", "delete", "artifact", "--key", fmt.Sprintf("c/f%d.txt", i)); r.code != 0 {
+				t.Errorf("trash: %s", r)
+			}
+		}(i)
+	}
+	wg2.Wait()
+	if got := len(e.list("artifact", "--branch", "trash")); got != n {
+		t.Errorf("%d in the trash, want %d", got, n)
+	}
+	e.ok("check")
+}
