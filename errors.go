@@ -51,6 +51,7 @@ type Error struct {
 	Err   error  // the cause, if any
 }
 
+// Error returns the user-facing message.
 func (e *Error) Error() string {
 	if e.Err != nil && e.Msg == "" {
 		return e.Err.Error()

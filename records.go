@@ -140,6 +140,7 @@ func pyTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") +
 // timeScanner reads a stored time whether the driver hands back text or time.Time.
 type timeScanner struct{ t time.Time }
 
+// Scan implements sql.Scanner.
 func (ts *timeScanner) Scan(v any) error {
 	switch x := v.(type) {
 	case nil:

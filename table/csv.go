@@ -24,6 +24,7 @@ type lineError struct {
 	err         error
 }
 
+// Error returns the message with its line number.
 func (e *lineError) Error() string {
 	if e.start > 0 && e.start != e.line {
 		return fmt.Sprintf("table: line %d (record starting at line %d): %v", e.line, e.start, e.err)
@@ -31,6 +32,7 @@ func (e *lineError) Error() string {
 	return fmt.Sprintf("table: line %d: %v", e.line, e.err)
 }
 
+// Unwrap returns ErrInvalid and the cause.
 func (e *lineError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
 // errBadUTF8 is the cause for cells that are not valid UTF-8; Arrow strings

@@ -46,6 +46,7 @@ func writerProps() *parquet.WriterProperties {
 // io.Closer it writes to, which would break WriteParquetFile's fsync.
 type writeOnly struct{ w io.Writer }
 
+// Write forwards to the wrapped writer.
 func (w writeOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
 
 // WriteParquet writes tbl as one Parquet file with a single row group (up to

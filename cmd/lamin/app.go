@@ -60,6 +60,7 @@ func commandPath(root *cobra.Command, args []string) string {
 // usageError is a command-line mistake (exit 2).
 type usageError struct{ msg string }
 
+// Error returns the message.
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
