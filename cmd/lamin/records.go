@@ -59,8 +59,12 @@ func (a *app) saveCommand() *cobra.Command {
 				return usagef("--registry: only artifact is supported so far")
 			}
 			// Key validation comes before anything else, even opening the instance.
-			if o.Key != "" && !o.Dataframe {
-				if err := ln.ValidateKey(o.Key, ln.RawSuffix(args[0])); err != nil {
+			if o.Key != "" {
+				suffix := ln.RawSuffix(args[0])
+				if o.Dataframe && (suffix == ".csv" || suffix == ".tsv") {
+					suffix = ".parquet" // the table is stored as Parquet
+				}
+				if err := ln.ValidateKey(o.Key, suffix); err != nil {
 					return err
 				}
 			}
