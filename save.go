@@ -327,7 +327,7 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 // register decides, inside the write transaction, whether the item returns an
 // existing artifact (same content), comes back from the trash, or becomes a new
 // row (possibly a new version), and inserts that row with its "storing" mark.
-func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) error {
+func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err error) {
 	o := p.item.SaveOptions
 	st := in.storage
 	if p.inPlace != nil {
@@ -344,46 +344,42 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) erro
 			realKey = &rk
 		}
 	}
-	empty := !p.sum.IsDir && p.sum.Size == 0
-	// lamindb skips the hash lookup for paths already in storage, and for empty files.
-	if !o.SkipHashLookup && p.inPlace == nil && !empty {
-		a, err := in.findByContent(ctx, tx, p.sum, `branch_id <> -1`)
-		if err != nil {
+	// Empty files never deduplicate (lamindb).
+	var same []*Artifact
+	if p.sum.IsDir || p.sum.Size > 0 {
+		if same, err = in.sameContent(ctx, tx, p.sum); err != nil {
 			return err
 		}
-		if a != nil {
-			return in.adoptExisting(ctx, tx, p, a, key)
+	}
+	// lamindb skips the hash lookup for paths already in storage; it ignores the trash.
+	if !o.SkipHashLookup && p.inPlace == nil {
+		for _, a := range same {
+			if a.BranchID != -1 {
+				return in.adoptExisting(ctx, tx, p, a, key)
+			}
 		}
 	}
 	// Same content with the same storage and key (or both without key) is the
 	// same artifact: bring it back, from the trash too (DESIGN, deliberate differences).
-	if !empty {
-		keyCond, args := `key IS NULL`, []any{}
-		if key != "" {
-			keyCond, args = `key = ?`, []any{key}
+	for _, a := range same {
+		if a.StorageID != st.ID || (a.Key == nil) != (key == "") || (a.Key != nil && *a.Key != key) {
+			continue
 		}
-		a, err := in.findByContent(ctx, tx, p.sum, `storage_id = ? AND `+keyCond, append([]any{st.ID}, args...)...)
-		if err != nil {
-			return err
-		}
-		if a != nil {
-			if a.BranchID == -1 {
-				if err := in.moveBranch(ctx, tx, "artifact", []int64{a.ID}, []string{a.UID}, -1, 1, "restore"); err != nil {
-					return err
-				}
-				a.BranchID = 1
-				in.opts.Notify.say(LevelWarning, "returning artifact from trash with same hash & key: %s", a)
-			} else {
-				in.opts.Notify.say(LevelWarning, "returning artifact  with same hash & key: %s", a)
+		if a.BranchID == -1 {
+			if err := in.moveBranch(ctx, tx, "artifact", []int64{a.ID}, []string{a.UID}, -1, 1, "restore"); err != nil {
+				return err
 			}
-			p.art, p.existing = a, true
-			return nil
+			a.BranchID = 1
+			in.opts.Notify.say(LevelWarning, "returning artifact from trash with same hash & key: %s", a)
+		} else {
+			in.opts.Notify.say(LevelWarning, "returning artifact  with same hash & key: %s", a)
 		}
+		p.art, p.existing = a, true
+		return nil
 	}
 
 	// A new row: a new family, or a new version of one.
 	var revises *Artifact
-	var err error
 	if o.Revises != "" {
 		revises, err = in.artifactByUIDTx(ctx, tx, o.Revises)
 		if err != nil {
@@ -537,18 +533,25 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 	return nil
 }
 
-// findByContent finds the first artifact whose lamindb hash, size and SHA-256
-// all match sum, under an extra condition.
-func (in *Instance) findByContent(ctx context.Context, q querier, sum digest.Sum, cond string, args ...any) (*Artifact, error) {
-	all := append([]any{sum.Hash, sum.Size, sum.SHA256}, args...)
-	// "+size" keeps SQLite off the size index: without statistics it may pick
-	// it over the hash index and scan every artifact of the same size.
-	a, err := scanArtifact(q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash = ? AND +size = ? AND json_extract(_aux, '$.sha256') = ? AND `+cond+` ORDER BY id LIMIT 1`, all...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+// sameContent returns, oldest first, every artifact whose lamindb hash, size
+// and SHA-256 all match sum: one indexed query that is empty for new content.
+func (in *Instance) sameContent(ctx context.Context, q querier, sum digest.Sum) ([]*Artifact, error) {
+	// "+size" keeps SQLite on the hash index.
+	rows, err := q.QueryContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact
+		WHERE hash = ? AND +size = ? AND json_extract(_aux, '$.sha256') = ? ORDER BY id`, sum.Hash, sum.Size, sum.SHA256)
+	if err != nil {
+		return nil, err
 	}
-	return a, err
+	defer rows.Close()
+	var out []*Artifact
+	for rows.Next() {
+		a, err := scanArtifact(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // headForKey returns the artifact a save under key in storage st revises: the
