@@ -131,3 +131,45 @@ func ExampleQuery_Filter() {
 	// raw/a.txt
 	// raw/b.txt
 }
+
+// Open opens an instance by name (or the connected one with ""); Get finds one
+// record by uid on any branch, or by key on main.
+func ExampleOpen() {
+	dir, opts, done := exampleDir()
+	defer done()
+	ctx := context.Background()
+	inst, _ := ln.Init(ctx, ln.InitOptions{Options: opts, Storage: filepath.Join(dir, "my-data")})
+	src := filepath.Join(dir, "notes.txt")
+	os.WriteFile(src, []byte("hello"), 0o644)
+	art, _ := inst.Save(ctx, src, ln.SaveOptions{Key: "notes.txt"})
+	inst.Close()
+
+	again, err := ln.Open(ctx, "my-data", opts)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer again.Close()
+	byUID, _ := again.Artifacts().UID(art.UID).Get(ctx)
+	byKey, _ := again.Artifacts().Filter("key", "notes.txt").Get(ctx)
+	fmt.Println(again.Slug(), byUID.Get("key"), byKey.UID() == art.UID)
+	// Output: anonymous/my-data notes.txt true
+}
+
+// A folder is one artifact: hash md5-d over its files, n_files, one store per
+// version family.
+func ExampleInstance_Save_folder() {
+	dir, opts, done := exampleDir()
+	defer done()
+	ctx := context.Background()
+	inst, _ := ln.Init(ctx, ln.InitOptions{Options: opts, Storage: filepath.Join(dir, "data")})
+	defer inst.Close()
+	folder := filepath.Join(dir, "sample")
+	os.MkdirAll(folder, 0o755)
+	for name, content := range map[string]string{"a.txt": "0", "b.txt": "0", "c.txt": "1"} {
+		os.WriteFile(filepath.Join(folder, name), []byte(content), 0o644)
+	}
+	art, _ := inst.Save(ctx, folder, ln.SaveOptions{Key: "sample"})
+	fmt.Println(*art.Hash, *art.HashType, *art.NFiles, art.StorageKey() == ".lamindb/"+art.UID[:16])
+	// Output: iGtHiFEBV3r1_TFovdQCgw md5-d 3 true
+}
