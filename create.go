@@ -219,7 +219,7 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 	if err != nil {
 		return Record{}, err
 	}
-	in.storageList = nil
+	in.forgetStorages()
 	if err := writeMarker(marker, storageUID, in.settings, in.uid); err != nil {
 		return Record{}, err
 	}
@@ -245,7 +245,9 @@ func (in *Instance) SetDefaultStorage(ctx context.Context, root string) error {
 		return err
 	})
 	if err == nil {
+		in.mu.Lock()
 		in.storage = s
+		in.mu.Unlock()
 		in.opts.Notify.say(LevelImportant, "set default storage to %s", s.Root)
 	}
 	return err

@@ -272,7 +272,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 		in.opts.Notify.say(LevelWarning, "moved %d records to trash (branch_id = -1)", len(trash))
 	}
 	if reg.Name == "storage" {
-		in.storageList = nil
+		in.forgetStorages()
 		for _, r := range purge {
 			os.Remove(filepath.Join(filepath.FromSlash(r.label), managedDir, markerFile))
 		}
@@ -573,10 +573,15 @@ func (in *Instance) planPurge(ctx context.Context, reg *registry.Registry, rows 
 				if err != nil {
 					return nil, err
 				}
-				var added bool
+				var found []int64
 				for crows.Next() {
 					var id int64
 					crows.Scan(&id)
+					found = append(found, id)
+				}
+				crows.Close() // before the next query: the connection is single
+				var added bool
+				for _, id := range found {
 					if ps.add(rel.Table, id) {
 						added = true
 						pr := PlanRecord{Registry: rel.Table, ID: id, Action: "cascade"}
@@ -587,7 +592,6 @@ func (in *Instance) planPurge(ctx context.Context, reg *registry.Registry, rows 
 						plan.Cascades = append(plan.Cascades, pr)
 					}
 				}
-				crows.Close()
 				if added {
 					frontier = append(frontier, rel.Table)
 				}

@@ -453,3 +453,43 @@ func TestSaveManyWriteFailure(t *testing.T) {
 		t.Errorf("check after a failed write: %+v %v", r, err)
 	}
 }
+
+// One Instance is safe for concurrent use: saves, lists and trashes from several
+// goroutines at once.
+func TestInstanceConcurrentUse(t *testing.T) {
+	e := newEnv(t)
+	const n = 16
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = e.file(filepath.Join("c", strings.Repeat("x", i+1)), strings.Repeat("y", i+1))
+	}
+	errs := make(chan error, 3*n)
+	done := make(chan struct{})
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			a, err := e.in.Save(e.ctx, paths[i], ln.SaveOptions{Key: "c/" + filepath.Base(paths[i])})
+			if err == nil && i%2 == 0 {
+				_, err = e.in.Artifacts().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{})
+			}
+			errs <- err
+			_, err = e.in.Artifacts().Limit(0).List(e.ctx)
+			errs <- err
+			done <- struct{}{}
+		}(i)
+	}
+	for i := 0; i < n; i++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.count(ln.DefaultBranch) + e.count(ln.TrashBranch); got != n {
+		t.Errorf("%d artifacts, want %d", got, n)
+	}
+	if r, err := e.in.Check(e.ctx, false); err != nil || !r.OK() {
+		t.Errorf("check: %+v %v", r, err)
+	}
+}

@@ -230,8 +230,11 @@ func (in *Instance) storageByID(ctx context.Context, q querier, id int64) (Stora
 // per open instance and dropped when this process changes it; a location
 // another process registers meanwhile is seen after the next open.
 func (in *Instance) storages(ctx context.Context) ([]Storage, error) {
-	if in.storageList != nil {
-		return in.storageList, nil
+	in.mu.Lock()
+	cached := in.storageList
+	in.mu.Unlock()
+	if cached != nil {
+		return cached, nil
 	}
 	rows, err := in.db.QueryContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage ORDER BY id`)
 	if err != nil {
@@ -249,8 +252,17 @@ func (in *Instance) storages(ctx context.Context) ([]Storage, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	in.mu.Lock()
 	in.storageList = out
+	in.mu.Unlock()
 	return out, nil
+}
+
+// forgetStorages drops the cached storage list after this process changed it.
+func (in *Instance) forgetStorages() {
+	in.mu.Lock()
+	in.storageList = nil
+	in.mu.Unlock()
 }
 
 // defaultStorageSetting returns the storage chosen by `lamin settings storage`, if any.

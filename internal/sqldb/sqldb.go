@@ -47,16 +47,23 @@ const maxCachedStmts = 512
 // or nil when the cache is full.
 func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	db.mu.Lock()
-	defer db.mu.Unlock()
-	if st, ok := db.stmts[query]; ok {
+	st, ok := db.stmts[query]
+	full := len(db.stmts) >= maxCachedStmts
+	db.mu.Unlock()
+	if ok || full {
 		return st, nil
 	}
-	if len(db.stmts) >= maxCachedStmts {
-		return nil, nil
-	}
+	// Prepare without holding the lock: preparing waits for the connection,
+	// which a transaction may hold while it looks up the cache.
 	st, err := db.DB.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if prev, ok := db.stmts[query]; ok {
+		st.Close()
+		return prev, nil
 	}
 	if db.stmts == nil {
 		db.stmts = map[string]*sql.Stmt{}
