@@ -82,6 +82,12 @@ type PlanFile struct {
 	isDir  bool
 }
 
+// newPlan returns an empty plan whose lists print as [] in JSON.
+func newPlan(registry string, dryRun bool) *Plan {
+	return &Plan{Registry: registry, DryRun: dryRun, Records: []PlanRecord{}, Cascades: []PlanRecord{},
+		Blockers: []Blocker{}, Files: []PlanFile{}}
+}
+
 // Count returns how many addressed records have the action.
 func (p *Plan) Count(action string) int {
 	n := 0
@@ -211,7 +217,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 		return nil, err
 	}
 	in, reg := q.in, q.reg
-	plan := &Plan{Registry: reg.Name, DryRun: o.DryRun}
+	plan := newPlan(reg.Name, o.DryRun)
 	var trash, purge []rowInfo
 	for _, r := range rows {
 		if !reg.Trashable || o.Permanent || r.branch == -1 {
@@ -454,7 +460,7 @@ func (q *Query) Restore(ctx context.Context, o RestoreOptions) (*Plan, error) {
 	if !reg.HasBranch || !reg.Trashable {
 		return nil, errorf(ErrInvalid, "%s records have no trash to restore from", reg.Class)
 	}
-	plan := &Plan{Registry: reg.Name, DryRun: o.DryRun}
+	plan := newPlan(reg.Name, o.DryRun)
 	var ids []int64
 	for _, r := range rows {
 		if r.branch == 1 {

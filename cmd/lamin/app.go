@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	ln "github.com/lamindb-go/lamindb"
 )
@@ -17,6 +19,7 @@ import (
 // app carries what every command shares: the streams and global flags.
 type app struct {
 	stdin   *bufio.Reader
+	tty     bool // stdin is a terminal, which echoes the answer and its newline
 	stdout  io.Writer
 	stderr  io.Writer
 	verbose bool
@@ -26,6 +29,9 @@ type app struct {
 // os.Exit, so tests run commands in-process too.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: bufio.NewReader(stdin), stdout: stdout, stderr: stderr}
+	if f, ok := stdin.(*os.File); ok {
+		a.tty = term.IsTerminal(int(f.Fd()))
+	}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -121,9 +127,8 @@ func (a *app) answer(prompt string) string {
 		fmt.Fprint(a.stderr, " ")
 	}
 	line, err := a.stdin.ReadString('\n')
-	if err != nil && line == "" {
-		fmt.Fprintln(a.stderr)
-		return ""
+	if !a.tty || (err != nil && line == "") {
+		fmt.Fprintln(a.stderr) // nothing echoed the answer's newline
 	}
 	return strings.TrimSpace(line)
 }
