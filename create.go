@@ -5,13 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/lamindb-go/lamindb/digest"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/lamindb-go/lamindb/internal/filter"
 	"github.com/lamindb-go/lamindb/internal/registry"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
 // DeleteOptions configure Query.Delete. The zero value trashes (the first

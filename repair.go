@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
 // recover finishes or undoes what crashed processes left: saves whose "storing"

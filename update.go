@@ -4,11 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/table"
 )
 
