@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -234,8 +233,11 @@ func (in *Instance) SetDefaultStorage(ctx context.Context, root string) error {
 		return invalid(err)
 	}
 	s, err := in.storageByRoot(ctx, in.db, filepath.ToSlash(abs))
-	if err != nil {
-		return withHint(err.(*Error), "register it first: lamin create storage "+root)
+	var e *Error
+	if errors.As(err, &e) {
+		return withHint(e, "register it first: lamin create storage "+root)
+	} else if err != nil {
+		return err
 	}
 	if s.InstanceUID != in.uid {
 		return errorf(ErrForeignStorage, "storage %s is not managed by this instance", s.Root)
@@ -308,10 +310,4 @@ func (in *Instance) AuditLog(ctx context.Context, limit int) ([]AuditEvent, erro
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-// Info describes the instance for `lamin info`.
-func (in *Instance) Info() string {
-	return fmt.Sprintf("Instance: %s\n - uid: %s\n - storage: %s\n - db: %s\nUser: %s\n", in.Slug(), in.uid, in.storage.Root,
-		filepath.Join(in.settings.StorageRoot, managedDir, dbFile), in.user.Handle)
 }

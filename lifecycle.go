@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/lamindb-go/lamindb/internal/filter"
@@ -441,7 +440,7 @@ func (in *Instance) setBranch(ctx context.Context, tx *sqldb.Tx, reg *registry.R
 }
 
 // moveBranch moves records by id to another branch (used by save's implicit restore).
-func (in *Instance) moveBranch(ctx context.Context, tx *sqldb.Tx, regName string, ids []int64, _ []string, _, to int64, action string) error {
+func (in *Instance) moveBranch(ctx context.Context, tx *sqldb.Tx, regName string, ids []int64, to int64, action string) error {
 	reg, err := registry.Lookup(regName)
 	if err != nil {
 		return err
@@ -557,9 +556,7 @@ func (in *Instance) planPurge(ctx context.Context, reg *registry.Registry, rows 
 			ps.heads = append(ps.heads, r)
 		}
 	}
-	if err := in.checkBuiltins(reg, ps.records, plan); err != nil {
-		return nil, err
-	}
+	in.checkBuiltins(reg, ps.records, plan)
 	// CASCADE: walk the relations breadth first.
 	frontier := []string{reg.Table}
 	for len(frontier) > 0 {
@@ -687,7 +684,7 @@ func (in *Instance) describeHolder(ctx context.Context, rel registry.Relation, c
 }
 
 // checkBuiltins refuses deleting the built-in branches, space and first user.
-func (in *Instance) checkBuiltins(reg *registry.Registry, rows []rowInfo, plan *Plan) error {
+func (in *Instance) checkBuiltins(reg *registry.Registry, rows []rowInfo, plan *Plan) {
 	for _, r := range rows {
 		builtin := (reg.Name == "branch" && r.id >= -1 && r.id <= 1) || (reg.Name == "space" && r.id == 1) ||
 			(reg.Name == "user" && r.id == in.user.ID)
@@ -696,7 +693,6 @@ func (in *Instance) checkBuiltins(reg *registry.Registry, rows []rowInfo, plan *
 				Reason: fmt.Sprintf("%s '%s' is built in and cannot be deleted", reg.Class, r.label)})
 		}
 	}
-	return nil
 }
 
 // checkStorageDelete applies lamindb's storage rules (spec §1.8): a managed
@@ -971,14 +967,4 @@ func (q *Query) getByID(ctx context.Context, id int64) (Record, error) {
 		return Record{}, errors.New("not found")
 	}
 	return recs[0], nil
-}
-
-// sortedKeys is a helper for deterministic output.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -366,7 +366,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 			continue
 		}
 		if a.BranchID == -1 {
-			if err := in.moveBranch(ctx, tx, "artifact", []int64{a.ID}, []string{a.UID}, -1, 1, "restore"); err != nil {
+			if err := in.moveBranch(ctx, tx, "artifact", []int64{a.ID}, 1, "restore"); err != nil {
 				return err
 			}
 			a.BranchID = 1

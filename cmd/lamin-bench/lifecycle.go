@@ -29,10 +29,6 @@ var refDisk = map[string]float64{
 	"cli_info_startup": 0.375, // 0.36–0.39 s
 }
 
-// stepOrder is the order of the lifecycle steps.
-var stepOrder = []string{"init", "save_each", "list_default", "list_all", "filter_prefix", "count_x100",
-	"get_key_x100", "trash_all", "list_trash", "restore_all", "purge_all", "delete_instance", "cli_info_startup"}
-
 // stepResult is one timed step.
 type stepResult struct {
 	Step    string  `json:"step"`

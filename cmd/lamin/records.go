@@ -192,7 +192,7 @@ func (a *app) getCommand() *cobra.Command {
 }
 
 // address builds the query of a destructive command: --uid, --key or --filter.
-func address(in *ln.Instance, name, uid, key string, filters []string) (*ln.Query, bool, error) {
+func address(in *ln.Instance, name, uid, key string, filters []string) (*ln.Query, error) {
 	q := in.Records(name)
 	n := 0
 	for _, set := range []bool{uid != "", key != "", len(filters) > 0} {
@@ -201,7 +201,7 @@ func address(in *ln.Instance, name, uid, key string, filters []string) (*ln.Quer
 		}
 	}
 	if n != 1 {
-		return nil, false, usagef("pass exactly one of --uid, --key or --filter")
+		return nil, usagef("pass exactly one of --uid, --key or --filter")
 	}
 	switch {
 	case uid != "":
@@ -213,7 +213,7 @@ func address(in *ln.Instance, name, uid, key string, filters []string) (*ln.Quer
 			q.Where(f)
 		}
 	}
-	return q, len(filters) > 0, q.Err()
+	return q, q.Err()
 }
 
 func (a *app) deleteCommand() *cobra.Command {
@@ -241,7 +241,7 @@ lamin delete NAME deletes an instance (refused while its .lamindb/ folder holds 
 				return err
 			}
 			defer in.Close()
-			q, _, err := address(in, args[0], uid, key, filters)
+			q, err := address(in, args[0], uid, key, filters)
 			if err != nil {
 				return err
 			}
@@ -340,7 +340,7 @@ func (a *app) restoreCommand() *cobra.Command {
 		Short: "move records back to main (--filter searches the trash unless --branch says otherwise)",
 		Args:  cobra.ExactArgs(1),
 		RunE: a.onInstance(func(cmd *cobra.Command, args []string, in *ln.Instance) error {
-			q, _, err := address(in, args[0], uid, key, filters)
+			q, err := address(in, args[0], uid, key, filters)
 			if err != nil {
 				return err
 			}
