@@ -194,3 +194,18 @@ func TestLoginAndConnect(t *testing.T) {
 		t.Errorf("after logout: %+v", u)
 	}
 }
+
+// A failed init removes everything it created.
+func TestInitRollsBack(t *testing.T) {
+	dir := t.TempDir()
+	notADir := filepath.Join(dir, "settings-file")
+	os.WriteFile(notADir, []byte("x"), 0o644)
+	root := filepath.Join(dir, "new", "root")
+	_, err := ln.Init(context.Background(), ln.InitOptions{Options: ln.Options{Settings: ln.Settings{Dir: notADir}}, Storage: root})
+	if err == nil {
+		t.Fatal("Init with an unusable settings folder succeeded")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed init left %s behind: %v", filepath.Join(dir, "new"), err)
+	}
+}

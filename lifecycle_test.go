@@ -493,3 +493,30 @@ func TestInstanceConcurrentUse(t *testing.T) {
 		t.Errorf("check: %+v %v", r, err)
 	}
 }
+
+func TestCheckFindsAndRepairs(t *testing.T) {
+	e := newEnv(t)
+	a := e.save(e.file("a.txt", "a"), ln.SaveOptions{Key: "a.txt"})
+	b := e.save(e.file("b.txt", "b"), ln.SaveOptions{Key: "b.txt"})
+	orphan := filepath.Join(e.root, ".lamindb", "0000000000000000ZZZZ.txt")
+	os.WriteFile(orphan, []byte("nobody's"), 0o644)
+	os.Remove(filepath.Join(e.root, ".lamindb", b.UID+".txt"))
+	r, err := e.in.Check(e.ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.OrphanFiles) != 1 || r.OrphanFiles[0] != orphan || len(r.MissingBytes) != 1 || !strings.HasPrefix(r.MissingBytes[0], b.UID) || r.OK() {
+		t.Fatalf("check: %+v", r)
+	}
+	r, err = e.in.Check(e.ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+		t.Error("repair left the orphan file")
+	}
+	// A row without bytes is reported, never deleted: its metadata may be all that is left.
+	if e.get(b.UID).UID() != b.UID || e.get(a.UID).UID() != a.UID {
+		t.Error("repair deleted rows")
+	}
+}
