@@ -536,9 +536,8 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 // sameContent returns, oldest first, every artifact whose lamindb hash, size
 // and SHA-256 all match sum: one indexed query that is empty for new content.
 func (in *Instance) sameContent(ctx context.Context, q querier, sum digest.Sum) ([]*Artifact, error) {
-	// "+size" keeps SQLite on the hash index.
 	rows, err := q.QueryContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash = ? AND +size = ? AND json_extract(_aux, '$.sha256') = ? ORDER BY id`, sum.Hash, sum.Size, sum.SHA256)
+		WHERE hash = ? AND size = ? AND json_extract(_aux, '$.sha256') = ? ORDER BY id`, sum.Hash, sum.Size, sum.SHA256)
 	if err != nil {
 		return nil, err
 	}
