@@ -952,19 +952,22 @@ func (q *Query) getByID(ctx context.Context, id int64) (Record, error) {
 	fq := filter.Query{Reg: q.reg, Scope: filter.All}
 	c, err := filter.New(q.reg, "id", id)
 	if err != nil {
-		return Record{}, err
+		return Record{}, invalid(err)
 	}
 	fq.Conds = []filter.Cond{c}
 	query, args, err := fq.Select(fields)
 	if err != nil {
-		return Record{}, err
+		return Record{}, invalid(err)
 	}
 	recs, err := q.in.scanRecords(ctx, q.reg, fields, query, args)
 	if err != nil {
 		return Record{}, err
 	}
 	if len(recs) == 0 {
-		return Record{}, errors.New("not found")
+		return Record{}, errNoRow
 	}
 	return recs[0], nil
 }
+
+// errNoRow is getByID's answer for an id that is gone.
+var errNoRow = errors.New("no such row")

@@ -515,6 +515,9 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
 		t.Error("repair left the orphan file")
 	}
+	if !strings.Contains(strings.Join(r.Repaired, "\n"), "removed orphan "+orphan) {
+		t.Errorf("repair did not report the orphan it removed: %v", r.Repaired)
+	}
 	// A row without bytes is reported, never deleted: its metadata may be all that is left.
 	if e.get(b.UID).UID() != b.UID || e.get(a.UID).UID() != a.UID {
 		t.Error("repair deleted rows")

@@ -194,22 +194,11 @@ func (q *Query) Get(ctx context.Context) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	fields := append([]string{"id"}, q.reg.List...)
-	fq := filter.Query{Reg: q.reg, Scope: filter.All}
-	c, _ := filter.New(q.reg, "id", id)
-	fq.Conds = []filter.Cond{c}
-	query, args, err := fq.Select(fields)
-	if err != nil {
-		return Record{}, invalid(err)
-	}
-	recs, err := q.in.scanRecords(ctx, q.reg, fields, query, args)
-	if err != nil {
-		return Record{}, err
-	}
-	if len(recs) == 0 {
+	r, err := q.getByID(ctx, id)
+	if errors.Is(err, errNoRow) {
 		return Record{}, q.notFound()
 	}
-	return recs[0], nil
+	return r, err
 }
 
 func (q *Query) notFound() error {
