@@ -1,110 +1,94 @@
 package lamindb
 
 import (
-	"errors"
-	"fmt"
+	"github.com/lamindb-go/lamindb/internal/errs"
 )
 
 // The error taxonomy. Every error the library returns wraps exactly one of these
 // classes (test with errors.Is); ExitCode maps the classes to the command line's
-// documented exit codes in one place.
+// documented exit codes in one place. Finer classes wrap a coarse one:
+// errors.Is(err, ErrRefused) holds for ErrLocked too.
 var (
-	// ErrInvalid marks bad input: a malformed key, an unknown field, a corrupt table.
-	ErrInvalid = errors.New("invalid input")
-	// ErrNotFound marks a missing record, path or instance.
-	ErrNotFound = errors.New("not found")
+	// ErrInvalid marks bad input: a malformed key, an unknown field, a corrupt table (exit 2).
+	ErrInvalid = errs.Invalid
+	// ErrNotFound marks a missing record, path or instance (exit 3).
+	ErrNotFound = errs.NotFound
 	// ErrRefused marks an operation the instance refuses: a protected record,
-	// a lock, a non-empty storage, storage managed by another instance.
-	ErrRefused = errors.New("refused")
+	// a lock, a non-empty storage, storage managed by another instance (exit 4).
+	ErrRefused = errs.Refused
 	// ErrCancelled marks an operation declined at a confirmation prompt, or one
-	// that needed a confirmation nobody could give.
-	ErrCancelled = errors.New("cancelled")
+	// that needed a confirmation nobody could give (exit 5).
+	ErrCancelled = errs.Cancelled
+	// ErrInterrupted marks work stopped by Ctrl-C or a cancelled context (exit
+	// 130); the next open repairs what was cut off.
+	ErrInterrupted = errs.Interrupted
+	// ErrFailure marks I/O, storage and database failures (exit 1).
+	ErrFailure = errs.Failure
 )
 
 // Finer classes; each wraps one of the classes above.
 var (
 	// ErrProtected is returned when a foreign key protects a record from deletion.
-	ErrProtected = fmt.Errorf("protected: %w", ErrRefused)
+	ErrProtected = errs.Protected
 	// ErrLocked is returned when a locked record would change.
-	ErrLocked = fmt.Errorf("locked: %w", ErrRefused)
-	// ErrNotEmpty is returned when a storage location still holds managed files.
-	ErrNotEmpty = fmt.Errorf("storage not empty: %w", ErrRefused)
+	ErrLocked = errs.Locked
+	// ErrNotEmpty is returned when a storage location or instance still holds managed files.
+	ErrNotEmpty = errs.NotEmpty
 	// ErrForeignStorage is returned for artifacts in storage this instance does not manage.
-	ErrForeignStorage = fmt.Errorf("storage not managed by this instance: %w", ErrRefused)
+	ErrForeignStorage = errs.ForeignStorage
 	// ErrAlreadyManaged is returned when a storage root is managed by another instance.
-	ErrAlreadyManaged = fmt.Errorf("storage managed by another instance: %w", ErrRefused)
+	ErrAlreadyManaged = errs.AlreadyManaged
+	// ErrTaken is returned when a unique key (a name, a key and hash) belongs to another record.
+	ErrTaken = errs.Taken
+	// ErrChanged is returned when a record or a plan changed between the
+	// question and the change (or between planning and acting); nothing changed.
+	ErrChanged = errs.Changed
+	// ErrBusy is returned when another process is already doing the same work
+	// on the instance (for example initializing the same folder).
+	ErrBusy = errs.Busy
 	// ErrNoInstance is returned when no instance is connected or the named one does not exist.
-	ErrNoInstance = fmt.Errorf("instance: %w", ErrNotFound)
+	ErrNoInstance = errs.NoInstance
 	// ErrConfirmationNeeded is returned when an operation needs a confirmation and
 	// the options carry no Confirm callback.
-	ErrConfirmationNeeded = fmt.Errorf("confirmation needed: %w", ErrCancelled)
+	ErrConfirmationNeeded = errs.ConfirmationNeeded
 	// ErrIncomplete is returned when rows changed but some bytes could not be
 	// deleted yet; the purge intent is kept and retried on the next open.
-	ErrIncomplete = errors.New("incomplete: bytes left in storage, will be retried")
+	ErrIncomplete = errs.Incomplete
+	// ErrStorage is returned when reading or writing bytes fails, or when bytes
+	// in storage differ from what their record says.
+	ErrStorage = errs.Storage
+	// ErrDatabase is returned when the database fails: busy past every retry,
+	// malformed, full or unreachable.
+	ErrDatabase = errs.Database
+	// ErrReadOnly is returned for writes to an instance that can only be read:
+	// read-only storage, or a database made by a newer version of lamin.
+	ErrReadOnly = errs.ReadOnly
 )
 
 // Error is an error with a user-facing message and an optional hint on what to do.
-type Error struct {
-	Class error  // one of the Err… values above
-	Msg   string // shown to the user verbatim
-	Hint  string // what to try next; may be empty
-	Err   error  // the cause, if any
-}
+type Error = errs.Error
 
-// Error returns the user-facing message.
-func (e *Error) Error() string {
-	if e.Err != nil && e.Msg == "" {
-		return e.Err.Error()
-	}
-	return e.Msg
-}
+func errorf(class error, format string, args ...any) *Error { return errs.New(class, format, args...) }
 
-// Unwrap returns the class and the cause, so errors.Is works with both.
-func (e *Error) Unwrap() []error {
-	if e.Err == nil {
-		return []error{e.Class}
-	}
-	return []error{e.Class, e.Err}
-}
-
-func errorf(class error, format string, args ...any) *Error {
-	return &Error{Class: class, Msg: fmt.Sprintf(format, args...)}
-}
-
-func withHint(e *Error, hint string) *Error { e.Hint = hint; return e }
+func withHint(e *Error, hint string) *Error { return e.WithHint(hint) }
 
 // Exit codes of the lamin command (DESIGN, command-line contract).
 const (
-	ExitOK        = 0 // success
-	ExitFailure   = 1 // I/O, storage, database, bytes left behind by a purge
-	ExitInvalid   = 2 // usage or invalid input
-	ExitNotFound  = 3 // instance, record or path not found; no instance connected
-	ExitRefused   = 4 // protected, locked, not empty, foreign storage, not permitted
-	ExitCancelled = 5 // cancelled at a prompt
+	ExitOK          = errs.ExitOK          // success
+	ExitFailure     = errs.ExitFailure     // I/O, storage, database, bytes left behind by a purge
+	ExitInvalid     = errs.ExitInvalid     // usage or invalid input
+	ExitNotFound    = errs.ExitNotFound    // instance, record or path not found; no instance connected
+	ExitRefused     = errs.ExitRefused     // protected, locked, not empty, foreign storage, changed since asked
+	ExitCancelled   = errs.ExitCancelled   // cancelled at a prompt (also Ctrl-C there)
+	ExitInterrupted = errs.ExitInterrupted // Ctrl-C during work
 )
 
 // ExitCode maps an error to the command line's exit code.
-func ExitCode(err error) int {
-	switch {
-	case err == nil:
-		return ExitOK
-	case errors.Is(err, ErrInvalid):
-		return ExitInvalid
-	case errors.Is(err, ErrNotFound):
-		return ExitNotFound
-	case errors.Is(err, ErrRefused):
-		return ExitRefused
-	case errors.Is(err, ErrCancelled):
-		return ExitCancelled
-	}
-	return ExitFailure
-}
+func ExitCode(err error) int { return errs.ExitCode(err) }
 
 // Hint returns the hint carried by err, or "".
-func Hint(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Hint
-	}
-	return ""
-}
+func Hint(err error) string { return errs.Hint(err) }
+
+// ErrorOf returns an error of a class with a message, for programs (such as
+// the lamin command) that report their own failures in the taxonomy.
+func ErrorOf(class error, format string, args ...any) error { return errorf(class, format, args...) }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -15,14 +14,6 @@ import (
 	"github.com/lamindb-go/lamindb/blob/local"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
-)
-
-// Names inside a storage root's managed folder.
-const (
-	managedDir = ".lamindb"
-	markerFile = "storage_uid.txt"
-	dbFile     = "lamin.db"
-	stagingDir = ".staging" // our working folder for bytes being written
 )
 
 // Options configure how an instance is opened or created. The zero value works:
@@ -37,6 +28,12 @@ type Options struct {
 	// Store opens the byte store of a storage root; nil means the local folder.
 	// It is the seam for other backends and for tests that make storage fail.
 	Store func(root string) blob.Store
+	// ReadOnly opens the instance for reading only: nothing is migrated,
+	// repaired or written, and every change is refused (dry runs use it).
+	ReadOnly bool
+	// WriteWait bounds how long a write waits for other processes' writes to
+	// the same instance; zero means 10 minutes.
+	WriteWait time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -50,28 +47,20 @@ func (o Options) withDefaults() Options {
 }
 
 // Instance is an open lamindb instance: its database and its default storage.
+// It is safe for use by several goroutines.
 type Instance struct {
 	db       *sqldb.DB
 	opts     Options
 	settings InstanceSettings
 	uid      string // instance uid, 12 characters
 	user     User   // the acting user's row
-	storage  Storage
 	owner    string // this process, as recorded in marks and intents
+	rels     relationCache
 
+	mu          sync.Mutex
+	storage     Storage   // the default storage location
 	storageList []Storage // cache of the registered storage locations
-
-	mu     sync.Mutex
-	stored []int64 // saved artifacts whose "storing" marks are still to be cleared
-}
-
-// InitOptions describe a new instance.
-type InitOptions struct {
-	Options
-	// Storage is the root folder of the default storage location (required).
-	Storage string
-	// Name defaults to the lower-cased last component of Storage.
-	Name string
+	stored      []int64   // saved artifacts whose "storing" marks are still to be cleared
 }
 
 // Slug returns "owner/name".
@@ -84,15 +73,18 @@ func (in *Instance) UID() string { return in.uid }
 func (in *Instance) ID() string { return in.settings.ID }
 
 // Root returns the absolute root of the default storage location.
-func (in *Instance) Root() string { return in.storage.Root }
+func (in *Instance) Root() string { return in.DefaultStorage().Root }
 
 // User returns the acting user.
 func (in *Instance) User() User { return in.user }
 
 // DefaultStorage returns the default storage location.
-func (in *Instance) DefaultStorage() Storage { return in.storage }
+func (in *Instance) DefaultStorage() Storage {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.storage
+}
 
-// Close closes the database.
 // Close ends pending work (the marks of completed saves) and closes the database.
 func (in *Instance) Close() error {
 	ferr := in.flushStored(context.Background())
@@ -117,123 +109,10 @@ const timeLayout = "2006-01-02 15:04:05.000000"
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// Init creates an instance with its database at <root>/.lamindb/lamin.db and
-// connects to it. On any failure everything it created is removed again.
-func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
-	opts := o.Options.withDefaults()
-	if o.Storage == "" {
-		return nil, errorf(ErrInvalid, "pass --storage: the root folder of the instance's default storage")
-	}
-	if strings.HasPrefix(o.Storage, "s3://") || strings.Contains(o.Storage, "://") {
-		return nil, errorf(ErrInvalid, "storage %s: only local folders are supported so far", o.Storage)
-	}
-	root, err := filepath.Abs(o.Storage)
-	if err != nil {
-		return nil, &Error{Class: ErrInvalid, Msg: "storage " + o.Storage, Err: err}
-	}
-	for _, part := range strings.Split(filepath.ToSlash(root), "/") {
-		if strings.Contains(part, managedDir) {
-			return nil, errorf(ErrInvalid, `Please pass a folder name that does not end or contain ".lamindb"`)
-		}
-	}
-	name := o.Name
-	if name == "" {
-		name = strings.ToLower(filepath.Base(root))
-	}
-	if strings.Contains(name, "/") || name == "" || name == "." {
-		return nil, errorf(ErrInvalid, "invalid instance name %q: no '/' allowed", name)
-	}
-	user, loggedIn := opts.Settings.User()
-	if !loggedIn {
-		opts.Notify.say(LevelWarning, "using anonymous user (to identify, call: lamin login)")
-	}
-	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
-	instUID := uid.InstanceUID(is.ID)
-
-	// A root may be managed by one instance only: its marker says which.
-	marker := filepath.Join(root, managedDir, markerFile)
-	if m, err := readMarker(marker); err == nil {
-		if m.instanceUID != instUID {
-			return nil, withHint(errorf(ErrAlreadyManaged,
-				"storage %s is already managed by instance %s (uid %s)", root, m.slug, m.instanceUID),
-				"connect to that instance, or choose another folder")
-		}
-		if _, err := os.Stat(filepath.Join(root, managedDir, dbFile)); err == nil {
-			return nil, withHint(errorf(ErrRefused, "instance %s already exists at %s", is.Slug(), root),
-				"connect to it with `lamin connect "+name+"`")
-		}
-	}
-
-	var created []string // paths to remove if init fails
-	defer func() {
-		if err != nil {
-			for i := len(created) - 1; i >= 0; i-- {
-				os.RemoveAll(created[i])
-			}
-		}
-	}()
-	// Remember the outermost folder we create, to remove it again on failure.
-	for d := filepath.Join(root, managedDir); ; d = filepath.Dir(d) {
-		if _, statErr := os.Stat(d); !os.IsNotExist(statErr) || d == filepath.Dir(d) {
-			break
-		}
-		created = []string{d}
-	}
-	if err = os.MkdirAll(filepath.Join(root, managedDir), 0o755); err != nil {
-		return nil, &Error{Class: ErrInvalid, Msg: fmt.Sprintf("create %s: %v", root, err), Err: err}
-	}
-	dbPath := filepath.Join(root, managedDir, dbFile)
-	created = append(created, dbPath, dbPath+"-wal", dbPath+"-shm")
-	db, err := sqldb.OpenSQLite(ctx, dbPath)
-	if err != nil {
-		return nil, err
-	}
-	storageUID := uid.New(12)
-	now := formatTime(opts.Now())
-	err = db.Tx(ctx, func(tx *sqldb.Tx) error {
-		stmts := []struct {
-			q    string
-			args []any
-		}{
-			{`INSERT INTO lamindb_user (id, uid, handle, name, created_at, updated_at) VALUES (1, ?, ?, NULL, ?, ?)`, []any{user.UID, user.Handle, now, now}},
-			{`INSERT INTO lamindb_space (id, uid, name, description, created_at, created_by_id) VALUES (1, 'aaaaaaaaaaaa', 'all', 'Every team & user with access to the instance has access.', ?, 1)`, []any{now}},
-			{`INSERT INTO lamindb_branch (id, uid, name, description, created_at, space_id, created_by_id) VALUES (-1, 'tttttttttttt', 'trash', 'The trash.', ?, 1, 1), (0, 'aaaaaaaaaaaa', 'archive', 'The archive.', ?, 1, 1), (1, 'mmmmmmmmmmmm', 'main', 'The main & default branch of the instance.', ?, 1, 1)`, []any{now, now, now}},
-			{`INSERT INTO lamindb_storage (id, uid, root, type, region, instance_uid, created_at, updated_at, created_by_id) VALUES (1, ?, ?, 'local', NULL, ?, ?, ?, 1)`, []any{storageUID, filepath.ToSlash(root), instUID, now, now}},
-		}
-		for _, s := range stmts {
-			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("seed instance: %w", err)
-	}
-	db.Close()
-	if err = writeMarker(marker, storageUID, is, instUID); err != nil {
-		return nil, err
-	}
-	created = append(created, marker)
-	if err = opts.Settings.saveInstance(is); err != nil {
-		return nil, fmt.Errorf("save settings: %w", err)
-	}
-	created = append(created, opts.Settings.instanceFile(is.Owner, is.Name))
-	if err = opts.Settings.SetCurrent(is); err != nil {
-		return nil, fmt.Errorf("save settings: %w", err)
-	}
-	in, err = openSettings(ctx, is, opts)
-	if err != nil {
-		return nil, err
-	}
-	opts.Notify.say(LevelImportant, "initialized lamindb: %s", is.Slug())
-	return in, nil
-}
-
 // Open opens an instance by "owner/name" or bare name; "" opens the connected
 // instance (LAMIN_CURRENT_INSTANCE overrides). Opening repairs what a crashed
-// process left behind: stale "storing" marks and unfinished purges.
+// process left behind: stale "storing" marks and unfinished purges (not with
+// ReadOnly, and not on read-only storage, where it warns instead).
 func Open(ctx context.Context, name string, o Options) (*Instance, error) {
 	opts := o.withDefaults()
 	var is InstanceSettings
@@ -249,10 +128,18 @@ func Open(ctx context.Context, name string, o Options) (*Instance, error) {
 	return openSettings(ctx, is, opts)
 }
 
-// Connect makes the named instance the current one and opens it.
+// Connect makes the named instance the current one and opens it. A name that
+// is a folder holding an instance (a storage root with .lamindb/ inside)
+// connects by path: the instance its marker names, wherever it now lies.
 func Connect(ctx context.Context, name string, o Options) (*Instance, error) {
 	opts := o.withDefaults()
-	is, err := opts.Settings.Find(name)
+	var is InstanceSettings
+	var err error
+	if looksLikePath(name) {
+		is, err = settingsFromPath(name, opts)
+	} else {
+		is, err = opts.Settings.Find(name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -268,164 +155,137 @@ func Connect(ctx context.Context, name string, o Options) (*Instance, error) {
 	return in, nil
 }
 
+// looksLikePath reports whether a connect argument names a folder rather than
+// an instance: it holds .lamindb/, or is spelled as a path.
+func looksLikePath(s string) bool {
+	if fi, err := os.Stat(filepath.Join(s, managedDir)); err == nil && fi.IsDir() {
+		return true
+	}
+	return filepath.IsAbs(s) || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || s == "." || s == ".."
+}
+
+// settingsFromPath reads the instance a storage root's marker names and
+// records it in the settings folder with this root: the marker, not a path
+// string, says which instance the folder is.
+func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
+	root, err := resolvePath(p)
+	if err != nil {
+		return InstanceSettings{}, invalid(err)
+	}
+	m, err := readMarker(markerPath(root))
+	if err != nil {
+		return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no instance at %s: %s is missing or unreadable", root, markerPath(root)),
+			"pass the storage root of an instance (the folder that holds .lamindb/)")
+	}
+	if _, err := os.Stat(filepath.Join(root, managedDir, dbFile)); err != nil {
+		return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no database at %s: the folder is a storage location of instance %s, not its default storage", filepath.Join(root, managedDir, dbFile), m.slug),
+			"connect to the instance by name, or by the root that holds its database")
+	}
+	owner, name, ok := strings.Cut(m.slug, "/")
+	if !ok || ValidateInstanceName(name) != nil || owner == "" {
+		return InstanceSettings{}, errorf(ErrInvalid, "the marker %s names no valid instance (instance_slug=%q)", markerPath(root), m.slug)
+	}
+	is := InstanceSettings{Owner: owner, Name: name, StorageRoot: root, ID: m.instanceID}
+	if is.ID == "" {
+		is.ID = uid.InstanceID(owner, name)
+	}
+	if prev, err := opts.Settings.Find(is.Slug()); err == nil && prev.StorageRoot != root {
+		if pm, err := readMarker(markerPath(prev.StorageRoot)); err == nil && pm.storageUID == m.storageUID && !sameFile(prev.StorageRoot, root) {
+			opts.Notify.say(LevelWarning, "instance %s also lies at %s (a copy); now using the one at %s", is.Slug(), prev.StorageRoot, root)
+		} else {
+			opts.Notify.say(LevelImportant, "instance %s was at %s; it is now at %s", is.Slug(), prev.StorageRoot, root)
+		}
+	}
+	if err := opts.Settings.saveInstance(is); err != nil {
+		return InstanceSettings{}, fmt.Errorf("save settings: %w", err)
+	}
+	return is, nil
+}
+
 func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Instance, error) {
 	dbPath := filepath.Join(is.StorageRoot, managedDir, dbFile)
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: no database at %s", is.Slug(), dbPath),
-			"the storage folder was moved or deleted; `lamin delete "+is.Name+" --force` forgets the instance")
+			"if the folder moved, connect to it where it is now with `lamin connect DIR`; `lamin delete "+is.Name+" --force` forgets the instance")
 	}
-	db, err := sqldb.OpenSQLite(ctx, dbPath)
+	instUID := uid.InstanceUID(is.ID)
+	m, err := readMarker(markerPath(is.StorageRoot))
+	if err != nil {
+		return nil, withHint(errorf(ErrNoInstance, "instance %s: its marker %s is missing or unreadable", is.Slug(), markerPath(is.StorageRoot)),
+			"the folder is not (or no longer) a lamindb storage root")
+	}
+	if m.instanceUID != "" && m.instanceUID != instUID {
+		return nil, withHint(errorf(ErrNoInstance, "instance %s: the folder %s now holds instance %s (uid %s), not this one (uid %s)", is.Slug(), is.StorageRoot, m.slug, m.instanceUID, instUID),
+			"connect to the folder with `lamin connect "+is.StorageRoot+"`")
+	}
+	in := &Instance{opts: opts, settings: is, uid: instUID, owner: processOwner()}
+	db, err := sqldb.OpenSQLite(ctx, dbPath, sqldb.Options{ReadOnly: opts.ReadOnly, WriteWait: opts.WriteWait,
+		Waiting: func(d time.Duration) {
+			opts.Notify.say(LevelImportant, "waiting for another process to finish writing to %s (%s so far)", is.Slug(), d.Round(time.Second))
+		}})
 	if err != nil {
 		return nil, err
 	}
-	in := &Instance{db: db, opts: opts, settings: is, uid: uid.InstanceUID(is.ID), owner: processOwner()}
-	if err := in.load(ctx); err != nil {
+	in.db = db
+	if err := in.load(ctx, m); err != nil {
 		db.Close()
 		return nil, err
 	}
 	if err := in.recover(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("repair after crash: %w", err)
+		return nil, err
 	}
 	return in, nil
 }
 
-// load reads the default storage and the acting user (adding the user's row the
-// first time they act in this instance).
-func (in *Instance) load(ctx context.Context) error {
-	st, err := in.storageByRoot(ctx, in.db, filepath.ToSlash(in.settings.StorageRoot))
+// writable reports whether this instance may change anything.
+func (in *Instance) writable() bool { return in.db.ReadOnly() == nil }
+
+// load finds the default storage by the marker's storage uid (and updates its
+// recorded root when the instance was moved), and the acting user (adding the
+// user's row the first time they act in this instance).
+func (in *Instance) load(ctx context.Context, m marker) error {
+	root := filepath.ToSlash(in.settings.StorageRoot)
+	st, err := scanStorage(in.db.QueryRowContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage WHERE uid = ?`, m.storageUID))
+	if sqldb.IsNoRows(err) {
+		st, err = in.storageByRoot(ctx, in.db, root)
+	}
 	if err != nil {
 		return fmt.Errorf("default storage: %w", err)
+	}
+	if st.Root != root && st.UID == m.storageUID {
+		if in.writable() {
+			if err := in.db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE lamindb_storage SET root = ?, updated_at = ? WHERE id = ?`, root, in.now(), st.ID)
+				return err
+			}); err != nil {
+				return fmt.Errorf("update the moved storage root: %w", err)
+			}
+			in.opts.Notify.say(LevelImportant, "updated the storage root of %s from %s to %s (its marker is here)", in.Slug(), st.Root, root)
+		}
+		st.Root = root
 	}
 	if def, ok := in.defaultStorageSetting(ctx); ok {
 		st = def
 	}
 	in.storage = st
 	us, _ := in.opts.Settings.User()
-	u, err := in.userByHandle(ctx, us.Handle)
-	if errors.Is(err, ErrNotFound) {
-		err = in.db.Tx(ctx, func(tx *sqldb.Tx) error {
-			_, err := tx.ExecContext(ctx, `INSERT INTO lamindb_user (uid, handle, created_at, updated_at) VALUES (?, ?, ?, ?)`,
-				us.UID, us.Handle, in.now(), in.now())
+	u, err := in.userByHandle(ctx, in.db, us.Handle)
+	if errors.Is(err, ErrNotFound) && in.writable() {
+		err = in.db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO lamindb_user (uid, handle, created_at, updated_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT DO NOTHING`, us.UID, us.Handle, in.now(), in.now())
 			return err
 		})
 		if err == nil {
-			u, err = in.userByHandle(ctx, us.Handle)
+			u, err = in.userByHandle(ctx, in.db, us.Handle)
 		}
+	} else if errors.Is(err, ErrNotFound) {
+		u, err = User{Handle: us.Handle, UID: us.UID}, nil // read-only: nobody acts
 	}
 	if err != nil {
 		return fmt.Errorf("user %s: %w", us.Handle, err)
 	}
 	in.user = u
 	return nil
-}
-
-// DeleteInstanceOptions configure DeleteInstance.
-type DeleteInstanceOptions struct {
-	Options
-	// Force skips the confirmation.
-	Force bool
-	// DryRun reports what would be removed and changes nothing.
-	DryRun bool
-	// Confirm asks the user; nil with Force unset refuses with ErrConfirmationNeeded.
-	Confirm func(prompt string) bool
-}
-
-// InstanceDeletion is what deleting an instance removes (or would remove).
-type InstanceDeletion struct {
-	Slug    string   `json:"slug"`
-	Root    string   `json:"root"`
-	Remove  []string `json:"remove"`  // files and folders that go
-	Blocked []string `json:"blocked"` // managed files that block the deletion
-}
-
-// DeleteInstance deletes an instance: its database, marker and settings. It is
-// refused while .lamindb/ holds anything but the database's own files, the
-// marker and our working folder; files outside .lamindb/ stay.
-func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (*InstanceDeletion, error) {
-	opts := o.Options.withDefaults()
-	is, err := opts.Settings.Find(name)
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(is.StorageRoot, managedDir)
-	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		n := e.Name()
-		p := filepath.Join(dir, n)
-		switch {
-		case n == markerFile, n == dbFile, n == dbFile+"-wal", n == dbFile+"-shm", n == dbFile+"-journal", n == stagingDir:
-			d.Remove = append(d.Remove, p)
-		default:
-			d.Blocked = append(d.Blocked, blockedObjects(p)...)
-		}
-	}
-	d.Remove = append(d.Remove, dir, opts.Settings.instanceFile(is.Owner, is.Name))
-	if len(d.Blocked) > 0 {
-		sort.Strings(d.Blocked)
-		if o.DryRun {
-			return d, nil
-		}
-		return d, errorf(ErrNotEmpty, "'%s' contains %d objects:\n%s\ndelete them prior to deleting the storage location",
-			dir, len(d.Blocked), strings.Join(d.Blocked, "\n"))
-	}
-	if o.DryRun {
-		return d, nil
-	}
-	if !o.Force {
-		if o.Confirm == nil {
-			return d, errorf(ErrConfirmationNeeded, "deleting instance %s needs a confirmation", is.Slug())
-		}
-		if !o.Confirm(fmt.Sprintf("Are you sure you want to delete instance %s? (y/n) ", is.Slug())) {
-			return d, errorf(ErrCancelled, "cancelled: instance %s not deleted", is.Slug())
-		}
-	}
-	opts.Notify.say(LevelImportant, "deleting instance %s", is.Slug())
-	for _, p := range d.Remove[:len(d.Remove)-1] {
-		if err := os.RemoveAll(p); err != nil {
-			return d, fmt.Errorf("delete instance: %w", err)
-		}
-	}
-	// Like lamindb, try to remove the root itself, which only succeeds when empty.
-	_ = os.Remove(is.StorageRoot)
-	if err := opts.Settings.removeInstance(is); err != nil {
-		return d, err
-	}
-	user, _ := opts.Settings.User()
-	_ = opts.Settings.logInstanceDeletion(fmt.Sprintf("%s\tdelete-instance\t%s\t%s\t%s",
-		formatTime(opts.Now()), is.Slug(), is.StorageRoot, user.Handle))
-	return d, nil
-}
-
-// blockedObjects lists the files under p (p itself if it is a file).
-func blockedObjects(p string) []string {
-	var out []string
-	filepath.WalkDir(p, func(path string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			out = append(out, path)
-		}
-		return nil
-	})
-	if len(out) == 0 {
-		out = append(out, p)
-	}
-	return out
-}
-
-type marker struct{ storageUID, slug, instanceUID string }
-
-func readMarker(path string) (marker, error) {
-	kv, err := readEnv(path)
-	if err != nil {
-		return marker{}, err
-	}
-	b, _ := os.ReadFile(path)
-	first, _, _ := strings.Cut(string(b), "\n")
-	return marker{storageUID: strings.TrimSpace(first), slug: kv["instance_slug"], instanceUID: kv["instance_uid"]}, nil
-}
-
-func writeMarker(path, storageUID string, is InstanceSettings, instUID string) error {
-	body := fmt.Sprintf("%s\ncreation info:\ninstance_slug=%s\ninstance_id=%s\ninstance_uid=%s\n", storageUID, is.Slug(), is.ID, instUID)
-	return writeFileAtomic(path, []byte(body))
 }

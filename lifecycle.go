@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
+	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/filter"
 	"github.com/lamindb-go/lamindb/internal/registry"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
@@ -28,6 +30,7 @@ type DeleteOptions struct {
 	// DryRun returns the plan and changes nothing.
 	DryRun bool
 	// Confirm asks the user a y/n question; nil refuses questions with ErrConfirmationNeeded.
+	// It is called with no transaction open: a person may take their time.
 	Confirm func(prompt string) bool
 }
 
@@ -58,6 +61,7 @@ type PlanRecord struct {
 	BranchID int64  `json:"branch_id"`
 	Action   string `json:"action"` // trash, restore, purge, cascade
 	Bytes    int64  `json:"bytes,omitempty"`
+	locked   bool
 }
 
 // Blocker is a reason an operation is refused.
@@ -98,6 +102,68 @@ func (p *Plan) Count(action string) int {
 	return n
 }
 
+// ids returns the ids of the addressed records.
+func (p *Plan) ids() []int64 {
+	out := make([]int64, len(p.Records))
+	for i, r := range p.Records {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// changedSince describes how p differs from the plan a user was asked about,
+// or returns "" when they agree on everything the user saw: the records, their
+// branches, locks and actions, the cascades and what happens to every file.
+func (p *Plan) changedSince(asked *Plan) string {
+	was := map[int64]PlanRecord{}
+	for _, r := range asked.Records {
+		was[r.ID] = r
+	}
+	now := map[int64]bool{}
+	for _, r := range p.Records {
+		now[r.ID] = true
+		a, ok := was[r.ID]
+		switch {
+		case !ok:
+			return fmt.Sprintf("%s %s was not part of the question", registryClass(r.Registry), r.UID)
+		case a.BranchID != r.BranchID:
+			return fmt.Sprintf("%s %s moved from branch %d to %d", registryClass(r.Registry), r.UID, a.BranchID, r.BranchID)
+		case a.locked != r.locked:
+			return fmt.Sprintf("%s %s was locked or unlocked", registryClass(r.Registry), r.UID)
+		case a.Action != r.Action:
+			return fmt.Sprintf("%s %s would now %s instead of %s", registryClass(r.Registry), r.UID, r.Action, a.Action)
+		}
+	}
+	for _, a := range asked.Records {
+		if !now[a.ID] {
+			return fmt.Sprintf("%s %s no longer exists", registryClass(a.Registry), a.UID)
+		}
+	}
+	key := func(rs []PlanRecord) string {
+		var ks []string
+		for _, r := range rs {
+			ks = append(ks, fmt.Sprintf("%s/%d", r.Registry, r.ID))
+		}
+		sort.Strings(ks)
+		return strings.Join(ks, ",")
+	}
+	if key(p.Cascades) != key(asked.Cascades) {
+		return fmt.Sprintf("the rows deleted along changed (%d then, %d now)", len(asked.Cascades), len(p.Cascades))
+	}
+	files := func(fs []PlanFile) string {
+		var ks []string
+		for _, f := range fs {
+			ks = append(ks, fmt.Sprintf("%s %s %d", f.Path, f.Action, f.Bytes))
+		}
+		sort.Strings(ks)
+		return strings.Join(ks, "\n")
+	}
+	if files(p.Files) != files(asked.Files) {
+		return "the files in storage that go along changed"
+	}
+	return ""
+}
+
 // rowInfo is what the lifecycle needs to know of a record.
 type rowInfo struct {
 	id, branch int64
@@ -109,21 +175,21 @@ type rowInfo struct {
 }
 
 func (r rowInfo) planRecord(reg string, action string) PlanRecord {
-	return PlanRecord{Registry: reg, ID: r.id, UID: r.uid, Name: r.label, BranchID: r.branch, Action: action}
+	return PlanRecord{Registry: reg, ID: r.id, UID: r.uid, Name: r.label, BranchID: r.branch, Action: action, locked: r.locked}
 }
 
 // targets loads the records a destructive command acts on: the one addressed
 // by uid or key, or every match of the filters (no limit).
-func (q *Query) targets(ctx context.Context, bulkScope Branch) ([]rowInfo, error) {
+func (q *Query) targets(ctx context.Context, qr querier, bulkScope Branch) ([]rowInfo, error) {
 	if q.err != nil {
 		return nil, q.err
 	}
 	if q.uid != "" || q.key != "" {
-		id, err := q.resolveOne(ctx)
+		id, err := q.resolveOne(ctx, qr)
 		if err != nil {
 			return nil, err
 		}
-		return q.in.loadRows(ctx, q.in.db, q.reg, `t.id = ?`, []any{id})
+		return q.in.loadRows(ctx, qr, q.reg, `t.id = ?`, []any{id})
 	}
 	fq := q.fq
 	if !q.scoped {
@@ -133,21 +199,28 @@ func (q *Query) targets(ctx context.Context, bulkScope Branch) ([]rowInfo, error
 	if err != nil {
 		return nil, invalid(err)
 	}
-	return q.in.loadRows(ctx, q.in.db, q.reg, where, args)
+	return q.in.loadRows(ctx, qr, q.reg, where, args)
+}
+
+// rowsByID reloads records by id (in chunks), for the re-check after a question.
+func (in *Instance) rowsByID(ctx context.Context, qr querier, reg *registry.Registry, ids []int64) ([]rowInfo, error) {
+	var out []rowInfo
+	for _, c := range chunks(ids, 500) {
+		rs, err := in.loadRows(ctx, qr, reg, `t.id IN (`+placeholders(len(c))+`)`, int64Args(c))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
 }
 
 func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Registry, where string, args []any) ([]rowInfo, error) {
 	if reg.Name == "artifact" {
-		rows, err := qr.QueryContext(ctx, `SELECT `+prefixCols(artifactCols, "t.")+` FROM lamindb_artifact t WHERE `+where+` ORDER BY t.id`, args...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out []rowInfo
-		for rows.Next() {
-			a, err := scanArtifact(rows)
+		return sqldb.Query(ctx, qr, func(s sqldb.Scanner) (rowInfo, error) {
+			a, err := scanArtifact(s)
 			if err != nil {
-				return nil, err
+				return rowInfo{}, err
 			}
 			r := rowInfo{id: a.ID, uid: a.UID, branch: a.BranchID, latest: a.IsLatest, locked: a.IsLocked, art: a}
 			if a.Key != nil {
@@ -155,9 +228,8 @@ func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Regi
 			} else if a.Description != nil {
 				r.label = *a.Description
 			}
-			out = append(out, r)
-		}
-		return out, rows.Err()
+			return r, nil
+		}, `SELECT `+prefixCols(artifactCols, "t.")+` FROM lamindb_artifact t WHERE `+where+` ORDER BY t.id`, args...)
 	}
 	cols := []string{"t.id", "t.uid", "COALESCE(CAST(t." + reg.NameField + " AS TEXT), '')"}
 	for _, c := range []string{"branch_id", "is_latest", "is_locked", "is_type"} {
@@ -169,20 +241,11 @@ func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Regi
 			cols = append(cols, "0")
 		}
 	}
-	rows, err := qr.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+reg.Table+` t WHERE `+where+` ORDER BY t.id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []rowInfo
-	for rows.Next() {
+	return sqldb.Query(ctx, qr, func(s sqldb.Scanner) (rowInfo, error) {
 		var r rowInfo
-		if err := rows.Scan(&r.id, &r.uid, &r.label, &r.branch, &r.latest, &r.locked, &r.isType); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		err := s.Scan(&r.id, &r.uid, &r.label, &r.branch, &r.latest, &r.locked, &r.isType)
+		return r, err
+	}, `SELECT `+strings.Join(cols, ", ")+` FROM `+reg.Table+` t WHERE `+where+` ORDER BY t.id`, args...)
 }
 
 func prefixCols(cols, prefix string) string {
@@ -201,99 +264,268 @@ func (in *Instance) checkUnlocked(locked bool, class, uid string) error {
 	return nil
 }
 
+// writeTx runs fn in a write transaction that also clears the marks of this
+// instance's completed saves (one commit per save instead of two).
+func (in *Instance) writeTx(ctx context.Context, fn func(ctx context.Context, tx *sqldb.Tx) error) error {
+	done := in.takeStored()
+	err := in.db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		if err := clearStoringMarks(ctx, tx, done); err != nil {
+			return err
+		}
+		return fn(ctx, tx)
+	})
+	if err != nil {
+		in.addStored(done)
+	}
+	return err
+}
+
+// errAsk ends a transaction whose plan needs a question first.
+var errAsk = errors.New("a question must be asked first")
+
+// deletion is one planned delete: what to trash, what to purge, and the plan.
+type deletion struct {
+	plan  *Plan
+	trash []rowInfo
+	purge *purgeSet
+}
+
 // Delete trashes or permanently deletes the addressed records (spec §1.2):
 // records not in the trash go to the trash; records already in the trash, or
 // all with Permanent, are deleted permanently after one confirmation for the
 // whole set. Storage, user, branch and space records are deleted immediately.
-// Rows, purge intents and audit events change in one transaction; bytes are
-// deleted after it commits.
+//
+// Every decision is made inside the write transaction that acts on it: the
+// records, their branches and locks, what protects them and what cascades are
+// read there. When a question is needed, that transaction is rolled back, the
+// question is asked with no lock held, and a new transaction re-reads the same
+// records by id: if anything the user was shown changed (or a record vanished),
+// nothing changes and the error is ErrChanged. Rows, purge intents (only for
+// rows the transaction deleted) and audit events change in one transaction;
+// bytes are deleted after it commits.
 func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 	if o.Storage != "" && o.Storage != "keep" && o.Storage != "delete" {
 		return nil, errorf(ErrInvalid, "--storage takes keep or delete, not %q", o.Storage)
 	}
-	rows, err := q.targets(ctx, DefaultBranch)
-	if err != nil {
-		return nil, err
+	if q.err != nil {
+		return nil, q.err
 	}
 	in, reg := q.in, q.reg
-	plan := newPlan(reg.Name, o.DryRun)
-	var trash, purge []rowInfo
+	single := q.uid != "" || q.key != ""
+	if o.DryRun {
+		rows, err := q.targets(ctx, in.db, DefaultBranch)
+		if err != nil {
+			return nil, err
+		}
+		d, err := in.planDelete(ctx, in.db, reg, rows, o, true)
+		if err != nil {
+			return nil, err
+		}
+		return d.plan, nil
+	}
+	var asked *Plan
+	confirmed := o.Permanent || o.Yes
+	for {
+		var d *deletion
+		n := &notes{}
+		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			var rows []rowInfo
+			var err error
+			if asked == nil {
+				rows, err = q.targets(ctx, tx, DefaultBranch)
+			} else {
+				rows, err = in.rowsByID(ctx, tx, reg, asked.ids())
+			}
+			if err != nil {
+				return err
+			}
+			if d, err = in.planDelete(ctx, tx, reg, rows, o, false); err != nil {
+				return err
+			}
+			if asked != nil {
+				d.plan.applyAnswers(asked)
+				if why := d.plan.changedSince(asked); why != "" {
+					return withHint(errorf(ErrChanged, "changed since you were asked: %s; nothing was deleted", why),
+						"look again with --dry-run, then repeat the command")
+				}
+			}
+			if err := blockedError(reg, d.plan, "delete"); err != nil {
+				return err
+			}
+			if asked == nil && (d.needsConfirmation(reg, confirmed) || d.plan.unansweredFiles()) {
+				return errAsk
+			}
+			d.plan.decideFiles("keep") // files nobody could be asked about stay
+			if err := in.moveTx(ctx, tx, reg, d.trash, -1, "trash", n); err != nil {
+				return err
+			}
+			return in.purgeTx(ctx, tx, d.purge, d.plan, n)
+		})
+		if errors.Is(err, errAsk) && asked == nil {
+			if err := in.ask(ctx, d, reg, single, confirmed, o); err != nil {
+				return d.plan, err
+			}
+			asked = d.plan
+			fault.Hit(fault.DeleteBeforeTx)
+			continue
+		}
+		if err != nil {
+			if d != nil {
+				return d.plan, err
+			}
+			return nil, err
+		}
+		in.tell(n)
+		switch {
+		case single && len(d.trash) == 1:
+			in.opts.Notify.say(LevelWarning, "moved record to trash (branch_id = -1): %s", in.reprByID(ctx, reg, d.trash[0].id))
+		case len(d.trash) > 0:
+			in.opts.Notify.say(LevelWarning, "moved %d records to trash (branch_id = -1)", len(d.trash))
+		}
+		if reg.Name == "storage" {
+			in.forgetStorages()
+			in.removeMarkers(d.purge.records)
+		}
+		return d.plan, in.finishPurge(ctx, d.plan)
+	}
+}
+
+// needsConfirmation reports whether a permanent delete from the trash must be confirmed.
+func (d *deletion) needsConfirmation(reg *registry.Registry, confirmed bool) bool {
+	return len(d.purge.records) > 0 && reg.Trashable && !confirmed
+}
+
+// ask puts the questions of a delete, before anything changes: the
+// confirmation of a permanent delete (one for the whole set) and, with it, whether
+// files at real paths go too. The answers are recorded in the plan.
+//
+// A context that ends while a question is open (Ctrl-C at the prompt) cancels
+// the whole command: ErrCancelled, and nothing changes.
+func (in *Instance) ask(ctx context.Context, d *deletion, reg *registry.Registry, single, confirmed bool, o DeleteOptions) error {
+	plan := d.plan
+	if d.needsConfirmation(reg, confirmed) {
+		var prompt string
+		if single {
+			prompt = fmt.Sprintf("%s %s is already in trash! Are you sure you want to delete it from your database? You can't undo this action. (y/n) ", reg.Class, d.purge.records[0].uid)
+		} else {
+			prompt = fmt.Sprintf("%d %s records (%s in storage) are in the trash! Are you sure you want to delete them from your database? You can't undo this action. (y/n) ",
+				len(d.purge.records), reg.Class, humanBytes(plan.Bytes))
+		}
+		if err := askYes(ctx, o.Confirm, prompt, "the permanent delete"); err != nil {
+			return err
+		}
+	}
+	if plan.unansweredFiles() {
+		decision := "keep"
+		if o.Confirm != nil {
+			var paths []string
+			for _, f := range plan.Files {
+				if f.Action == "ask" {
+					paths = append(paths, f.Path)
+				}
+			}
+			where := paths[0]
+			if len(paths) > 1 {
+				where = fmt.Sprintf("%d paths (%s)", len(paths), strings.Join(paths, ", "))
+			}
+			yes := o.Confirm(fmt.Sprintf("Do you ALSO want to delete the data in storage at %s? (y/n) You can't undo this action.", where))
+			if ctx.Err() != nil {
+				return errorf(ErrCancelled, "cancelled at the prompt: nothing was deleted")
+			}
+			if yes {
+				decision = "delete"
+			}
+		}
+		plan.decideFiles(decision)
+	}
+	return nil
+}
+
+// askYes puts a y/n question; no callback means nobody can answer.
+func askYes(ctx context.Context, confirm func(string) bool, prompt, what string) error {
+	if confirm == nil {
+		return withHint(errorf(ErrConfirmationNeeded, "%s needs a confirmation", what), "pass --yes (or --permanent) to confirm")
+	}
+	yes := confirm(prompt)
+	if ctx.Err() != nil {
+		return errorf(ErrCancelled, "cancelled at the prompt: nothing was deleted")
+	}
+	if !yes {
+		return errorf(ErrCancelled, "cancelled: nothing was deleted")
+	}
+	return nil
+}
+
+// planDelete plans a delete of rows: which go to the trash, which are purged
+// (with their cascades, blockers and files). dryRun marks the plan.
+func (in *Instance) planDelete(ctx context.Context, qr querier, reg *registry.Registry, rows []rowInfo, o DeleteOptions, dryRun bool) (*deletion, error) {
+	d := &deletion{plan: newPlan(reg.Name, dryRun)}
+	var purge []rowInfo
 	for _, r := range rows {
 		if !reg.Trashable || o.Permanent || r.branch == -1 {
 			purge = append(purge, r)
 		} else {
-			trash = append(trash, r)
+			d.trash = append(d.trash, r)
 		}
 	}
-	if reg.Name == "ulabel" && len(trash) > 0 {
-		if trash, err = in.withDescendants(ctx, trash); err != nil {
+	if reg.Name == "ulabel" && len(d.trash) > 0 {
+		var err error
+		if d.trash, err = in.withDescendants(ctx, qr, d.trash); err != nil {
 			return nil, err
 		}
 	}
-	for _, r := range trash {
-		plan.Records = append(plan.Records, r.planRecord(reg.Name, "trash"))
+	for _, r := range d.trash {
+		d.plan.Records = append(d.plan.Records, r.planRecord(reg.Name, "trash"))
 		if r.locked {
-			plan.Blockers = append(plan.Blockers, Blocker{Registry: reg.Name, UID: r.uid, Reason: "locked", class: ErrLocked})
+			d.plan.Blockers = append(d.plan.Blockers, Blocker{Registry: reg.Name, UID: r.uid, Reason: "locked", class: ErrLocked})
 		}
 	}
-	ps, err := in.planPurge(ctx, reg, purge, o, plan)
-	if err != nil {
+	var err error
+	if d.purge, err = in.planPurge(ctx, qr, reg, purge, o, d.plan); err != nil {
 		return nil, err
 	}
-	if o.DryRun {
-		return plan, nil
-	}
-	if err := blockedError(reg, plan, "delete"); err != nil {
-		return plan, err
-	}
-	single := q.uid != "" || q.key != ""
-	if len(purge) > 0 && reg.Trashable && !o.Permanent && !o.Yes {
-		var prompt string
-		if single {
-			prompt = fmt.Sprintf("%s %s is already in trash! Are you sure you want to delete it from your database? You can't undo this action. (y/n) ", reg.Class, purge[0].uid)
-		} else {
-			prompt = fmt.Sprintf("%d %s records (%s in storage) are in the trash! Are you sure you want to delete them from your database? You can't undo this action. (y/n) ",
-				len(purge), reg.Class, humanBytes(plan.Bytes))
-		}
-		if err := ask(o.Confirm, prompt, "the permanent delete"); err != nil {
-			return plan, err
-		}
-	}
-	if err := in.decideRealFiles(plan, o); err != nil {
-		return plan, err
-	}
-	if err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		if err := in.trashTx(ctx, tx, reg, trash); err != nil {
-			return err
-		}
-		return in.purgeTx(ctx, tx, ps, plan)
-	}); err != nil {
-		return plan, err
-	}
-	switch {
-	case single && len(trash) == 1:
-		in.opts.Notify.say(LevelWarning, "moved record to trash (branch_id = -1): %s", in.reprByID(ctx, reg, trash[0].id))
-	case len(trash) > 0:
-		in.opts.Notify.say(LevelWarning, "moved %d records to trash (branch_id = -1)", len(trash))
-	}
-	if reg.Name == "storage" {
-		in.forgetStorages()
-		for _, r := range purge {
-			os.Remove(filepath.Join(filepath.FromSlash(r.label), managedDir, markerFile))
-		}
-	}
-	return plan, in.finishPurge(ctx, plan)
+	return d, nil
 }
 
-// ask puts a y/n question; no callback means nobody can answer.
-func ask(confirm func(string) bool, prompt, what string) error {
-	if confirm == nil {
-		return withHint(errorf(ErrConfirmationNeeded, "%s needs a confirmation", what), "pass --yes (or --permanent) to confirm")
+// unansweredFiles reports whether files at real paths wait for the question
+// whether they go too.
+func (p *Plan) unansweredFiles() bool {
+	for _, f := range p.Files {
+		if f.Action == "ask" {
+			return true
+		}
 	}
-	if !confirm(prompt) {
-		return errorf(ErrCancelled, "cancelled: nothing was deleted")
+	return false
+}
+
+// applyAnswers gives the files of p the answers given to the plan asked.
+func (p *Plan) applyAnswers(asked *Plan) {
+	decided := map[string]PlanFile{}
+	for _, f := range asked.Files {
+		decided[f.Path] = f
 	}
-	return nil
+	for i, f := range p.Files {
+		if a, ok := decided[f.Path]; ok && f.Action == "ask" && a.Action != "ask" {
+			p.Files[i].Action, p.Files[i].Reason = a.Action, a.Reason
+		}
+	}
+	p.sumBytes()
+}
+
+// decideFiles answers the question about files at real paths: keep or delete.
+func (p *Plan) decideFiles(decision string) {
+	for i, f := range p.Files {
+		if f.Action != "ask" {
+			continue
+		}
+		p.Files[i].Action = decision
+		if decision == "keep" {
+			p.Files[i].Reason = "file at a real path"
+		} else {
+			p.Files[i].Reason = ""
+		}
+	}
+	p.sumBytes()
 }
 
 func blockedError(reg *registry.Registry, plan *Plan, verb string) error {
@@ -345,7 +577,7 @@ func humanBytes(n int64) string {
 
 // withDescendants adds, for every type among rows, all its non-trashed
 // descendants (trashing a type trashes them too, spec §1.9).
-func (in *Instance) withDescendants(ctx context.Context, rows []rowInfo) ([]rowInfo, error) {
+func (in *Instance) withDescendants(ctx context.Context, qr querier, rows []rowInfo) ([]rowInfo, error) {
 	var types []int64
 	seen := map[int64]bool{}
 	for _, r := range rows {
@@ -358,7 +590,7 @@ func (in *Instance) withDescendants(ctx context.Context, rows []rowInfo) ([]rowI
 		return rows, nil
 	}
 	reg, _ := registry.Lookup("ulabel")
-	desc, err := in.loadRows(ctx, in.db, reg, `t.id IN (WITH RECURSIVE d(id) AS (SELECT id FROM lamindb_ulabel WHERE type_id IN (`+
+	desc, err := in.loadRows(ctx, qr, reg, `t.id IN (WITH RECURSIVE d(id) AS (SELECT id FROM lamindb_ulabel WHERE type_id IN (`+
 		placeholders(len(types))+`) UNION SELECT u.id FROM lamindb_ulabel u JOIN d ON u.type_id = d.id) SELECT id FROM d) AND t.branch_id <> -1`, int64Args(types))
 	if err != nil {
 		return nil, err
@@ -372,54 +604,9 @@ func (in *Instance) withDescendants(ctx context.Context, rows []rowInfo) ([]rowI
 	return rows, nil
 }
 
-// trashTx moves rows to the trash and promotes a successor for every head
-// that leaves its branch (spec §1.4).
-func (in *Instance) trashTx(ctx context.Context, tx *sqldb.Tx, reg *registry.Registry, rows []rowInfo) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(rows))
-	moved := make(map[int64]bool, len(rows))
-	for i, r := range rows {
-		ids[i] = r.id
-		moved[r.id] = true
-	}
-	if err := in.setBranch(ctx, tx, reg, ids, -1, "trash"); err != nil {
-		return err
-	}
-	if !reg.Versioned {
-		return nil
-	}
-	var heads []int64
-	for _, r := range rows {
-		if r.latest && !(r.art != nil && r.art.OverwriteVersions) {
-			heads = append(heads, r.id)
-		}
-	}
-	siblings, err := withSiblings(ctx, tx, reg.Table, reg.StemLen, heads)
-	if err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if !siblings[r.id] || !r.latest || (r.art != nil && r.art.OverwriteVersions) {
-			continue
-		}
-		promoted, err := promote(ctx, tx, reg.Table, r.uid[:reg.StemLen], r.branch, moved)
-		if err != nil {
-			return err
-		}
-		if promoted != "" {
-			if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET is_latest = 0 WHERE id = ?`, r.id); err != nil {
-				return err
-			}
-			in.opts.Notify.say(LevelHint, "new latest %s version is: %s", reg.Class, promoted)
-		}
-	}
-	return nil
-}
-
 // setBranch moves records to a branch and writes one audit event per record,
-// set-based, in the caller's transaction.
+// set-based, in the caller's transaction. Callers go through moveTx, which
+// keeps is_latest right.
 func (in *Instance) setBranch(ctx context.Context, tx *sqldb.Tx, reg *registry.Registry, ids []int64, to int64, action string) error {
 	now := in.now()
 	for _, c := range chunks(ids, 500) {
@@ -432,56 +619,71 @@ func (in *Instance) setBranch(ctx context.Context, tx *sqldb.Tx, reg *registry.R
 		if _, ok := reg.Column("updated_at"); ok {
 			upd += `, updated_at = '` + now + `'`
 		}
-		if _, err := tx.ExecContext(ctx, upd+` WHERE id IN (`+placeholders(len(c))+`)`, append([]any{to}, int64Args(c)...)...); err != nil {
+		res, err := tx.ExecContext(ctx, upd+` WHERE id IN (`+placeholders(len(c))+`)`, append([]any{to}, int64Args(c)...)...)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(c)) {
+			return errorf(ErrChanged, "changed meanwhile: %d of %d %s records were there to move; nothing was changed", n, len(c), reg.Class)
 		}
 	}
 	return nil
 }
 
-// moveBranch moves records by id to another branch (used by save's implicit restore).
-func (in *Instance) moveBranch(ctx context.Context, tx *sqldb.Tx, regName string, ids []int64, to int64, action string) error {
-	reg, err := registry.Lookup(regName)
-	if err != nil {
-		return err
-	}
-	return in.setBranch(ctx, tx, reg, ids, to, action)
-}
-
-// Restore moves the addressed records back to main (spec §1.12). It does not
-// repair is_latest. Filters search the trash unless a branch is given.
+// Restore moves the addressed records back to main (spec §1.12), deciding
+// inside its transaction. Filters search the trash unless a branch is given.
 func (q *Query) Restore(ctx context.Context, o RestoreOptions) (*Plan, error) {
-	rows, err := q.targets(ctx, TrashBranch)
-	if err != nil {
-		return nil, err
+	if q.err != nil {
+		return nil, q.err
 	}
-	reg := q.reg
+	in, reg := q.in, q.reg
 	if !reg.HasBranch || !reg.Trashable {
 		return nil, errorf(ErrInvalid, "%s records have no trash to restore from", reg.Class)
 	}
-	plan := newPlan(reg.Name, o.DryRun)
-	var ids []int64
-	for _, r := range rows {
-		if r.branch == 1 {
-			continue
+	planRestore := func(ctx context.Context, qr querier) (*Plan, []rowInfo, error) {
+		rows, err := q.targets(ctx, qr, TrashBranch)
+		if err != nil {
+			return nil, nil, err
 		}
-		plan.Records = append(plan.Records, r.planRecord(reg.Name, "restore"))
-		ids = append(ids, r.id)
-		if r.locked {
-			plan.Blockers = append(plan.Blockers, Blocker{Registry: reg.Name, UID: r.uid, Reason: "locked", class: ErrLocked})
+		plan := newPlan(reg.Name, o.DryRun)
+		var moving []rowInfo
+		for _, r := range rows {
+			if r.branch == 1 {
+				continue
+			}
+			plan.Records = append(plan.Records, r.planRecord(reg.Name, "restore"))
+			moving = append(moving, r)
+			if r.locked {
+				plan.Blockers = append(plan.Blockers, Blocker{Registry: reg.Name, UID: r.uid, Reason: "locked", class: ErrLocked})
+			}
 		}
+		return plan, moving, nil
 	}
-	if o.DryRun || len(ids) == 0 {
-		return plan, nil
-	}
-	if err := blockedError(reg, plan, "restore"); err != nil {
+	if o.DryRun {
+		plan, _, err := planRestore(ctx, in.db)
 		return plan, err
 	}
-	err = q.in.db.Tx(ctx, func(tx *sqldb.Tx) error { return q.in.setBranch(ctx, tx, reg, ids, 1, "restore") })
-	if err == nil {
-		q.in.opts.Notify.say(LevelSuccess, "restored %d %s records to main", len(ids), reg.Class)
+	var plan *Plan
+	n := &notes{}
+	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		var moving []rowInfo
+		var err error
+		if plan, moving, err = planRestore(ctx, tx); err != nil {
+			return err
+		}
+		if err := blockedError(reg, plan, "restore"); err != nil {
+			return err
+		}
+		return in.moveTx(ctx, tx, reg, moving, 1, "restore", n)
+	})
+	if err != nil {
+		return plan, err
 	}
-	return plan, err
+	in.tell(n)
+	if len(plan.Records) > 0 {
+		in.opts.Notify.say(LevelSuccess, "restored %d %s records to main", len(plan.Records), reg.Class)
+	}
+	return plan, nil
 }
 
 // purgeSet is a planned permanent delete: rows per table, heads to replace,
@@ -519,7 +721,7 @@ func registryByTable(table string) *registry.Registry {
 
 // planPurge computes a permanent delete: folder families, cascades, what
 // protects the rows, and what happens to the bytes; it adds all of it to plan.
-func (in *Instance) planPurge(ctx context.Context, reg *registry.Registry, rows []rowInfo, o DeleteOptions, plan *Plan) (*purgeSet, error) {
+func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Registry, rows []rowInfo, o DeleteOptions, plan *Plan) (*purgeSet, error) {
 	ps := &purgeSet{ids: map[string][]int64{}, has: map[string]map[int64]bool{}, reg: reg}
 	if len(rows) == 0 {
 		return ps, nil
@@ -529,7 +731,7 @@ func (in *Instance) planPurge(ctx context.Context, reg *registry.Registry, rows 
 		var more []rowInfo
 		for _, r := range rows {
 			if r.art.OverwriteVersions && r.art.IsLatest {
-				fam, err := in.loadRows(ctx, in.db, reg, `t.uid >= ? AND t.uid < ?`, []any{r.art.Stem(), r.art.Stem() + "~"})
+				fam, err := in.loadRows(ctx, qr, reg, `t.uid >= ? AND t.uid < ?`, []any{r.art.Stem(), r.art.Stem() + "~"})
 				if err != nil {
 					return nil, err
 				}
@@ -557,106 +759,140 @@ func (in *Instance) planPurge(ctx context.Context, reg *registry.Registry, rows 
 		}
 	}
 	in.checkBuiltins(reg, ps.records, plan)
+	if reg.Name == "artifact" {
+		if err := in.checkBeingSaved(ctx, qr, ps, plan); err != nil {
+			return nil, err
+		}
+	}
+	rels, err := in.relations(ctx, qr)
+	if err != nil {
+		return nil, err
+	}
 	// CASCADE: walk the relations breadth first.
 	frontier := []string{reg.Table}
 	for len(frontier) > 0 {
 		table := frontier[0]
 		frontier = frontier[1:]
-		parent := registryByTable(table)
-		if parent == nil {
-			continue
-		}
-		for _, rel := range registry.ReferencesTo(parent.Name) {
+		for _, rel := range rels.to(table) {
 			if rel.Rule != registry.Cascade {
 				continue
 			}
-			ids := ps.ids[table]
-			for _, c := range chunks(ids, 500) {
-				crows, err := in.db.QueryContext(ctx, `SELECT id FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
+			var added bool
+			for _, c := range chunks(ps.ids[table], 500) {
+				found, err := sqldb.Int64s(ctx, qr, `SELECT id FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
 				if err != nil {
 					return nil, err
 				}
-				var found []int64
-				for crows.Next() {
-					var id int64
-					crows.Scan(&id)
-					found = append(found, id)
-				}
-				crows.Close() // before the next query: the connection is single
-				var added bool
 				for _, id := range found {
-					if ps.add(rel.Table, id) {
-						added = true
-						pr := PlanRecord{Registry: rel.Table, ID: id, Action: "cascade"}
-						if cr := registryByTable(rel.Table); cr != nil {
-							pr.Registry = cr.Name
-							in.db.QueryRowContext(ctx, `SELECT uid FROM `+rel.Table+` WHERE id = ?`, id).Scan(&pr.UID)
-						}
-						plan.Cascades = append(plan.Cascades, pr)
+					if !ps.add(rel.Table, id) {
+						continue
 					}
+					added = true
+					pr := PlanRecord{Registry: rel.Table, ID: id, Action: "cascade"}
+					if cr := registryByTable(rel.Table); cr != nil {
+						pr.Registry = cr.Name
+						if err := qr.QueryRowContext(ctx, `SELECT uid FROM `+rel.Table+` WHERE id = ?`, id).Scan(&pr.UID); err != nil {
+							return nil, err
+						}
+					}
+					plan.Cascades = append(plan.Cascades, pr)
 				}
-				if added {
-					frontier = append(frontier, rel.Table)
-				}
+			}
+			if added {
+				frontier = append(frontier, rel.Table)
 			}
 		}
 	}
 	// PROTECT: any referencing row that is not itself going blocks the delete.
 	for _, table := range ps.tables {
-		parent := registryByTable(table)
-		if parent == nil {
-			continue
-		}
-		for _, rel := range registry.ReferencesTo(parent.Name) {
+		for _, rel := range rels.to(table) {
 			if rel.Rule != registry.Protect {
 				continue
 			}
 			for _, c := range chunks(ps.ids[table], 500) {
-				brows, err := in.db.QueryContext(ctx, `SELECT id, `+rel.Column+` FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
+				type hit struct{ child, parent int64 }
+				hits, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (hit, error) {
+					var h hit
+					err := s.Scan(&h.child, &h.parent)
+					return h, err
+				}, `SELECT id, `+rel.Column+` FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
 				if err != nil {
 					return nil, err
 				}
-				type hit struct{ child, parent int64 }
-				var hits []hit
-				for brows.Next() {
-					var h hit
-					brows.Scan(&h.child, &h.parent)
-					if !ps.has[rel.Table][h.child] {
-						hits = append(hits, h)
-					}
-				}
-				brows.Close()
 				for _, h := range hits {
-					b := Blocker{Registry: parent.Name, Relation: rel.Name, class: ErrProtected}
-					in.db.QueryRowContext(ctx, `SELECT uid FROM `+table+` WHERE id = ?`, h.parent).Scan(&b.UID)
-					b.By = in.describeHolder(ctx, rel, h.child)
-					b.Reason = "referenced through protected foreign key " + rel.Name
-					if parent.Name == "storage" && rel.Table == "lamindb_artifact" {
-						b.Reason = "Cannot delete storage with artifacts in current instance."
-						b.Relation, b.By = "", ""
-						if dup(plan.Blockers, b) {
-							continue
-						}
+					if ps.has[rel.Table][h.child] {
+						continue
 					}
-					plan.Blockers = append(plan.Blockers, b)
+					b, err := in.protectBlocker(ctx, qr, rel, table, h.child, h.parent)
+					if err != nil {
+						return nil, err
+					}
+					if !dup(plan.Blockers, b) {
+						plan.Blockers = append(plan.Blockers, b)
+					}
 				}
 			}
 		}
 	}
 	if reg.Name == "storage" {
-		in.checkStorageDelete(ctx, ps.records, plan)
+		if err := in.checkStorageDelete(ctx, qr, ps.records, plan); err != nil {
+			return nil, err
+		}
 	}
 	if reg.Name == "artifact" {
-		if err := in.planFiles(ctx, ps, o, plan); err != nil {
+		if err := in.planFiles(ctx, qr, ps, o, plan); err != nil {
 			return nil, err
 		}
 	}
 	return ps, nil
 }
 
+// protectBlocker describes a row that protects a parent from deletion.
+func (in *Instance) protectBlocker(ctx context.Context, qr querier, rel registry.Relation, parentTable string, child, parent int64) (Blocker, error) {
+	name := parentTable
+	if r := registryByTable(parentTable); r != nil {
+		name = r.Name
+	}
+	b := Blocker{Registry: name, Relation: rel.Name, class: ErrProtected}
+	if err := qr.QueryRowContext(ctx, `SELECT uid FROM `+parentTable+` WHERE id = ?`, parent).Scan(&b.UID); err != nil {
+		return b, err
+	}
+	by, err := in.describeHolder(ctx, qr, rel, child)
+	if err != nil {
+		return b, err
+	}
+	b.By = by
+	b.Reason = "referenced through protected foreign key " + rel.Name
+	if name == "storage" && rel.Table == "lamindb_artifact" {
+		b.Reason = "Cannot delete storage with artifacts in current instance."
+		b.Relation, b.By = "", ""
+	}
+	return b, nil
+}
+
+// checkBeingSaved refuses to purge artifacts whose bytes another save is
+// still writing: the save would put bytes where no row is.
+func (in *Instance) checkBeingSaved(ctx context.Context, qr querier, ps *purgeSet, plan *Plan) error {
+	for _, c := range chunks(ps.ids["lamindb_artifact"], 500) {
+		busy, err := sqldb.Int64s(ctx, qr, `SELECT artifact_id FROM lamin_storing WHERE artifact_id IN (`+placeholders(len(c))+`)`, int64Args(c)...)
+		if err != nil {
+			return err
+		}
+		for _, id := range busy {
+			for _, r := range ps.records {
+				if r.id == id {
+					plan.Blockers = append(plan.Blockers, Blocker{Registry: "artifact", UID: r.uid, class: ErrRefused,
+						Reason: "its bytes are still being saved (by a running or crashed process; `lamin check --repair` finishes crashed saves)"})
+				}
+			}
+		}
+	}
+	return nil
+}
+
 func dup(bs []Blocker, b Blocker) bool {
 	for _, x := range bs {
-		if x.UID == b.UID && x.Reason == b.Reason {
+		if x.UID == b.UID && x.Reason == b.Reason && x.By == b.By {
 			return true
 		}
 	}
@@ -665,22 +901,22 @@ func dup(bs []Blocker, b Blocker) bool {
 
 // describeHolder names the record behind a protecting row: the row itself if
 // it is a record, or, for a link row, the record that owns the link.
-func (in *Instance) describeHolder(ctx context.Context, rel registry.Relation, childID int64) string {
+func (in *Instance) describeHolder(ctx context.Context, qr querier, rel registry.Relation, childID int64) (string, error) {
 	if cr := registryByTable(rel.Table); cr != nil {
 		var u, name string
-		in.db.QueryRowContext(ctx, `SELECT uid, COALESCE(CAST(`+cr.NameField+` AS TEXT), '') FROM `+rel.Table+` WHERE id = ?`, childID).Scan(&u, &name)
-		return fmt.Sprintf("%s '%s' %s", cr.Class, u, name)
+		err := qr.QueryRowContext(ctx, `SELECT uid, COALESCE(CAST(`+cr.NameField+` AS TEXT), '') FROM `+rel.Table+` WHERE id = ?`, childID).Scan(&u, &name)
+		return fmt.Sprintf("%s '%s' %s", cr.Class, u, name), err
 	}
 	for _, other := range registry.Relations {
 		if other.Table == rel.Table && other.Rule == registry.Cascade && other.Column != rel.Column {
 			owner, _ := registry.Lookup(other.Parent)
 			var u, name string
-			in.db.QueryRowContext(ctx, `SELECT o.uid, COALESCE(CAST(o.`+owner.NameField+` AS TEXT), '') FROM `+rel.Table+` l JOIN `+owner.Table+
+			err := qr.QueryRowContext(ctx, `SELECT o.uid, COALESCE(CAST(o.`+owner.NameField+` AS TEXT), '') FROM `+rel.Table+` l JOIN `+owner.Table+
 				` o ON o.id = l.`+other.Column+` WHERE l.id = ?`, childID).Scan(&u, &name)
-			return strings.TrimSpace(fmt.Sprintf("%s '%s' %s", owner.Class, u, name))
+			return strings.TrimSpace(fmt.Sprintf("%s '%s' %s", owner.Class, u, name)), err
 		}
 	}
-	return fmt.Sprintf("%s id %d", rel.Table, childID)
+	return fmt.Sprintf("%s row %d", rel.Table, childID), nil
 }
 
 // checkBuiltins refuses deleting the built-in branches, space and first user.
@@ -697,37 +933,55 @@ func (in *Instance) checkBuiltins(reg *registry.Registry, rows []rowInfo, plan *
 
 // checkStorageDelete applies lamindb's storage rules (spec §1.8): a managed
 // location must hold no managed files and must not be the default.
-func (in *Instance) checkStorageDelete(ctx context.Context, rows []rowInfo, plan *Plan) {
+func (in *Instance) checkStorageDelete(ctx context.Context, qr querier, rows []rowInfo, plan *Plan) error {
 	for _, r := range rows {
 		root := filepath.FromSlash(r.label)
 		var instUID string
-		in.db.QueryRowContext(ctx, `SELECT COALESCE(instance_uid, '') FROM lamindb_storage WHERE id = ?`, r.id).Scan(&instUID)
+		if err := qr.QueryRowContext(ctx, `SELECT COALESCE(instance_uid, '') FROM lamindb_storage WHERE id = ?`, r.id).Scan(&instUID); err != nil {
+			return err
+		}
 		if instUID != in.uid {
 			continue
 		}
 		dir := filepath.Join(root, managedDir)
 		var objs []string
-		entries, _ := os.ReadDir(dir)
+		entries, err := os.ReadDir(dir)
+		if err != nil && !os.IsNotExist(err) {
+			return errorf(ErrStorage, "list %s: %v", dir, err)
+		}
 		for _, e := range entries {
 			n := e.Name()
-			if n == markerFile || strings.HasPrefix(n, dbFile) || n == stagingDir {
+			p := filepath.Join(dir, n)
+			if n == markerFile || isDBFile(n) || ((n == stagingDir || n == quarantineDir) && emptyDir(p)) {
 				continue
 			}
-			objs = append(objs, blockedObjects(filepath.Join(dir, n))...)
+			objs = append(objs, blockedObjects(p)...)
 		}
 		if len(objs) > 0 {
 			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrNotEmpty,
 				Reason: fmt.Sprintf("'%s' contains %d objects:\n%s\ndelete them prior to deleting the storage location", dir, len(objs), strings.Join(objs, "\n"))})
 		}
-		if r.id == in.storage.ID {
+		if r.id == in.DefaultStorage().ID {
 			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrRefused,
 				Reason: "Cannot delete the current storage location, switch to another."})
+		}
+	}
+	return nil
+}
+
+// removeMarkers removes the markers of deleted storage locations this instance managed.
+func (in *Instance) removeMarkers(rows []rowInfo) {
+	for _, r := range rows {
+		root := filepath.FromSlash(r.label)
+		if m, err := readMarker(markerPath(root)); err == nil && m.instanceUID == in.uid {
+			os.Remove(markerPath(root))
+			os.Remove(filepath.Join(root, managedDir)) // only if empty
 		}
 	}
 }
 
 // planFiles decides, per artifact, what happens to its bytes (spec §1.5).
-func (in *Instance) planFiles(ctx context.Context, ps *purgeSet, o DeleteOptions, plan *Plan) error {
+func (in *Instance) planFiles(ctx context.Context, qr querier, ps *purgeSet, o DeleteOptions, plan *Plan) error {
 	headGone := map[string]bool{}
 	for _, r := range ps.records {
 		if r.art.OverwriteVersions && r.art.IsLatest {
@@ -737,7 +991,7 @@ func (in *Instance) planFiles(ctx context.Context, ps *purgeSet, o DeleteOptions
 	byPath := map[string]int{}
 	for _, r := range ps.records {
 		a := r.art
-		st, err := in.storageByID(ctx, in.db, a.StorageID)
+		st, err := in.storageByID(ctx, qr, a.StorageID)
 		if err != nil {
 			return err
 		}
@@ -759,6 +1013,8 @@ func (in *Instance) planFiles(ctx context.Context, ps *purgeSet, o DeleteOptions
 			f.Action, f.Reason = "keep", "--storage keep"
 		case a.managedKey() || o.Storage == "delete":
 			f.Action = "delete"
+		case o.Permanent || o.Yes:
+			f.Action, f.Reason = "keep", "file at a real path"
 		default:
 			f.Action, f.Reason = "ask", "file at a real path"
 		}
@@ -771,61 +1027,23 @@ func (in *Instance) planFiles(ctx context.Context, ps *purgeSet, o DeleteOptions
 		byPath[f.Path] = len(plan.Files)
 		plan.Files = append(plan.Files, f)
 	}
-	in.sumBytes(plan)
+	plan.sumBytes()
 	return nil
 }
 
-func (in *Instance) sumBytes(plan *Plan) {
-	plan.Bytes = 0
-	for _, f := range plan.Files {
+func (p *Plan) sumBytes() {
+	p.Bytes = 0
+	for _, f := range p.Files {
 		if f.Action == "delete" {
-			plan.Bytes += f.Bytes
+			p.Bytes += f.Bytes
 		}
 	}
-}
-
-// decideRealFiles answers, before anything changes, whether files at real
-// paths go too: --storage decides; with --permanent or --yes they stay;
-// otherwise one question for the whole set.
-func (in *Instance) decideRealFiles(plan *Plan, o DeleteOptions) error {
-	var asked []int
-	for i, f := range plan.Files {
-		if f.Action == "ask" {
-			asked = append(asked, i)
-		}
-	}
-	if len(asked) == 0 {
-		return nil
-	}
-	decision := "keep"
-	if !o.Permanent && !o.Yes && o.Confirm != nil {
-		where := plan.Files[asked[0]].Path
-		if len(asked) > 1 {
-			var paths []string
-			for _, i := range asked {
-				paths = append(paths, plan.Files[i].Path)
-			}
-			where = fmt.Sprintf("%d paths (%s)", len(asked), strings.Join(paths, ", "))
-		}
-		if o.Confirm(fmt.Sprintf("Do you ALSO want to delete the data in storage at %s? (y/n) You can't undo this action.", where)) {
-			decision = "delete"
-		}
-	}
-	for _, i := range asked {
-		plan.Files[i].Action = decision
-		if decision == "keep" {
-			plan.Files[i].Reason = "file at a real path"
-		} else {
-			plan.Files[i].Reason = ""
-		}
-	}
-	in.sumBytes(plan)
-	return nil
 }
 
 // purgeTx deletes the rows of a planned purge, promotes successors, records
 // purge intents for the bytes and audit events, in the caller's transaction.
-func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, plan *Plan) error {
+// Every DELETE must remove exactly the planned rows, or nothing changes.
+func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, plan *Plan, n *notes) error {
 	if len(ps.tables) == 0 {
 		return nil
 	}
@@ -848,33 +1066,32 @@ func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, pla
 			return err
 		}
 	}
-	var headIDs []int64
-	for _, h := range ps.heads {
-		headIDs = append(headIDs, h.id)
-	}
-	siblings, err := withSiblings(ctx, tx, reg.Table, reg.StemLen, headIDs)
-	if err != nil {
-		return err
-	}
 	// Children first, so every foreign key holds at each step.
 	for i := len(ps.tables) - 1; i >= 0; i-- {
 		t := ps.tables[i]
 		for _, c := range chunks(ps.ids[t], 500) {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE id IN (`+placeholders(len(c))+`)`, int64Args(c)...)
+			if err != nil {
 				return fmt.Errorf("delete from %s: %w", t, err)
+			}
+			if k, err := res.RowsAffected(); err != nil || k != int64(len(c)) {
+				return errorf(ErrChanged, "changed meanwhile: %d of %d planned rows of %s were there to delete; nothing was deleted", k, len(c), t)
 			}
 		}
 	}
+	done := map[string]bool{}
 	for _, h := range ps.heads {
-		if !siblings[h.id] {
+		k := fmt.Sprintf("%s/%d", h.uid[:reg.StemLen], h.branch)
+		if done[k] {
 			continue
 		}
-		promoted, err := promote(ctx, tx, reg.Table, h.uid[:reg.StemLen], h.branch, ps.has[reg.Table])
+		done[k] = true
+		promoted, _, err := normalizeHeads(ctx, tx, reg.Table, h.uid[:reg.StemLen], h.branch, true)
 		if err != nil {
 			return err
 		}
 		if promoted != "" {
-			in.opts.Notify.say(LevelHint, "new latest %s version is: %s", reg.Class, promoted)
+			n.add(LevelHint, "new latest %s version is: %s", reg.Class, promoted)
 		}
 	}
 	var gone []PlanFile
@@ -907,21 +1124,16 @@ func (in *Instance) finishPurge(ctx context.Context, plan *Plan) error {
 			in.opts.Notify.say(LevelImportant, "a file/folder remains here: %s", f.Path)
 		}
 	}
-	fault(FaultPurgeAfterCommit)
-	rows, err := in.db.QueryContext(ctx, `SELECT id, storage_root, path, owner FROM lamin_purge_intent WHERE owner = ? ORDER BY id`, in.owner)
+	if plan.Bytes == 0 && !hasDelete(plan.Files) {
+		return nil
+	}
+	fault.Hit(fault.PurgeAfterCommit)
+	// The bytes go even if the command was interrupted after the commit.
+	ctx = context.WithoutCancel(ctx)
+	its, err := in.intents(ctx, `WHERE owner = ?`, in.owner)
 	if err != nil {
 		return err
 	}
-	var its []purgeIntent
-	for rows.Next() {
-		var it purgeIntent
-		if err := rows.Scan(&it.id, &it.root, &it.path, &it.owner); err != nil {
-			rows.Close()
-			return err
-		}
-		its = append(its, it)
-	}
-	rows.Close()
 	left, derr := in.deleteIntents(ctx, its)
 	if len(left) > 0 {
 		plan.Left = left
@@ -932,6 +1144,15 @@ func (in *Instance) finishPurge(ctx context.Context, plan *Plan) error {
 	return nil
 }
 
+func hasDelete(fs []PlanFile) bool {
+	for _, f := range fs {
+		if f.Action == "delete" {
+			return true
+		}
+	}
+	return false
+}
+
 // reprByID formats a record for messages.
 func (in *Instance) reprByID(ctx context.Context, reg *registry.Registry, id int64) string {
 	if reg.Name == "artifact" {
@@ -940,14 +1161,14 @@ func (in *Instance) reprByID(ctx context.Context, reg *registry.Registry, id int
 			return a.String()
 		}
 	}
-	r, err := (&Query{in: in, reg: reg, fq: filter.Query{Reg: reg}}).getByID(ctx, id)
+	r, err := (&Query{in: in, reg: reg, fq: filter.Query{Reg: reg}}).getByID(ctx, in.db, id)
 	if err != nil {
 		return fmt.Sprintf("%s(id=%d)", reg.Class, id)
 	}
 	return r.String()
 }
 
-func (q *Query) getByID(ctx context.Context, id int64) (Record, error) {
+func (q *Query) getByID(ctx context.Context, qr querier, id int64) (Record, error) {
 	fields := append([]string{"id"}, q.reg.List...)
 	fq := filter.Query{Reg: q.reg, Scope: filter.All}
 	c, err := filter.New(q.reg, "id", id)
@@ -959,7 +1180,7 @@ func (q *Query) getByID(ctx context.Context, id int64) (Record, error) {
 	if err != nil {
 		return Record{}, invalid(err)
 	}
-	recs, err := q.in.scanRecords(ctx, q.reg, fields, query, args)
+	recs, err := q.in.scanRecords(ctx, qr, q.reg, fields, query, args)
 	if err != nil {
 		return Record{}, err
 	}

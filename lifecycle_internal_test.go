@@ -41,7 +41,7 @@ func TestPurgeCascadesIntoTransformsAndRuns(t *testing.T) {
 	in, dir := newInternal(t)
 	env := saveText(t, in, dir, "env.txt", "environment")
 	report := saveText(t, in, dir, "report.txt", "report")
-	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
+	err := in.db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lamindb_transform (id, uid, key, created_by_id, environment_id) VALUES (7, 'TTTTTTTTTTTT0000', 'script.py', 1, ?)`, env.ID); err != nil {
 			return err
 		}
@@ -74,7 +74,9 @@ func TestPurgeCascadesIntoTransformsAndRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	in.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lamindb_transform) + (SELECT count(*) FROM lamindb_run)`).Scan(&n)
+	if err := in.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lamindb_transform) + (SELECT count(*) FROM lamindb_run)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Errorf("%d transforms and runs left", n)
 	}

@@ -3,10 +3,12 @@ package lamindb_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	ln "github.com/lamindb-go/lamindb"
 	"github.com/lamindb-go/lamindb/blob"
@@ -340,8 +342,8 @@ func TestPurgeStorageFailureIsRetried(t *testing.T) {
 	if n, _ := in.Artifacts().Branch(ln.AllBranches).Count(e.ctx); n != 0 {
 		t.Error("row still there")
 	}
-	r, _ := in.Check(e.ctx, false)
-	if len(r.PendingPurges) != 1 {
+	r, err := in.Check(e.ctx, ln.CheckOptions{})
+	if err != nil || len(r.PendingPurges) != 1 {
 		t.Errorf("check: %+v", r)
 	}
 	in.Close()
@@ -352,8 +354,8 @@ func TestPurgeStorageFailureIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	r, _ = in.Check(e.ctx, false)
-	if !r.OK() {
+	r, err = in.Check(e.ctx, ln.CheckOptions{})
+	if err != nil || !r.OK() {
 		t.Errorf("after reopen: %+v", r)
 	}
 	if _, err := os.Stat(filepath.Join(e.root, ".lamindb", a.UID+".txt")); !errors.Is(err, os.ErrNotExist) {
@@ -417,12 +419,12 @@ type failingWrites struct {
 	n, calls *int
 }
 
-func (f failingWrites) Write(ctx context.Context, src, key string) error {
+func (f failingWrites) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	*f.calls++
 	if *f.calls == *f.n {
-		return errors.New("disk full")
+		return 0, errors.New("disk full")
 	}
-	return f.Store.Write(ctx, src, key)
+	return f.Store.Put(ctx, key, r)
 }
 
 func TestSaveManyWriteFailure(t *testing.T) {
@@ -448,7 +450,7 @@ func TestSaveManyWriteFailure(t *testing.T) {
 	if n, _ := in.Artifacts().Branch(ln.AllBranches).Count(e.ctx); n != 1 {
 		t.Errorf("%d rows after a failed write, want 1", n)
 	}
-	r, err := in.Check(e.ctx, false)
+	r, err := in.Check(e.ctx, ln.CheckOptions{})
 	if err != nil || !r.OK() {
 		t.Errorf("check after a failed write: %+v %v", r, err)
 	}
@@ -489,7 +491,7 @@ func TestInstanceConcurrentUse(t *testing.T) {
 	if got := e.count(ln.DefaultBranch) + e.count(ln.TrashBranch); got != n {
 		t.Errorf("%d artifacts, want %d", got, n)
 	}
-	if r, err := e.in.Check(e.ctx, false); err != nil || !r.OK() {
+	if r, err := e.in.Check(e.ctx, ln.CheckOptions{}); err != nil || !r.OK() {
 		t.Errorf("check: %+v %v", r, err)
 	}
 }
@@ -501,22 +503,35 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 	orphan := filepath.Join(e.root, ".lamindb", "0000000000000000ZZZZ.txt")
 	os.WriteFile(orphan, []byte("nobody's"), 0o644)
 	os.Remove(filepath.Join(e.root, ".lamindb", b.UID+".txt"))
-	r, err := e.in.Check(e.ctx, false)
+	r, err := e.in.Check(e.ctx, ln.CheckOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.OrphanFiles) != 1 || r.OrphanFiles[0] != orphan || len(r.MissingBytes) != 1 || !strings.HasPrefix(r.MissingBytes[0], b.UID) || r.OK() {
 		t.Fatalf("check: %+v", r)
 	}
-	r, err = e.in.Check(e.ctx, true)
+	// Within the grace period the orphan may be a save in flight: left alone.
+	r, err = e.in.Check(e.ctx, ln.CheckOptions{Repair: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(orphan); err != nil {
+		t.Errorf("repair touched a young file: %v", err)
+	}
+	// Older than the grace period: quarantined, not deleted.
+	r, err = e.in.Check(e.ctx, ln.CheckOptions{Repair: true, Grace: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
 		t.Error("repair left the orphan file")
 	}
-	if !strings.Contains(strings.Join(r.Repaired, "\n"), "removed orphan "+orphan) {
-		t.Errorf("repair did not report the orphan it removed: %v", r.Repaired)
+	if !strings.Contains(strings.Join(r.Repaired, "\n"), "quarantined "+orphan) || len(r.Remaining.Quarantined) != 1 {
+		t.Errorf("repair did not report the orphan it quarantined: %v %+v", r.Repaired, r.Remaining)
+	}
+	r, err = e.in.Check(e.ctx, ln.CheckOptions{EmptyQuarantine: true})
+	if err != nil || len(r.Quarantined) != 0 {
+		t.Errorf("empty quarantine: %+v %v", r, err)
 	}
 	// A row without bytes is reported, never deleted: its metadata may be all that is left.
 	if e.get(b.UID).UID() != b.UID || e.get(a.UID).UID() != a.UID {

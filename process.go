@@ -3,10 +3,8 @@ package lamindb
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 )
 
@@ -63,44 +61,3 @@ func ownerAlive(owner string, ageSeconds float64) bool {
 
 // staleAfterSeconds is how old a mark from another host must be before repair touches it.
 const staleAfterSeconds = 24 * 3600
-
-// FaultPoint names a place in save or purge where a test can make the process
-// die (LAMIN_FAULT=<point>), to prove the next open repairs what it left.
-type FaultPoint string
-
-// The fault points of save and purge, in the order they are passed.
-const (
-	FaultSaveAfterInsert  FaultPoint = "save-after-insert"  // row and mark committed, no bytes yet
-	FaultSaveMidWrite     FaultPoint = "save-mid-write"     // partial bytes in the staging folder
-	FaultSaveAfterWrite   FaultPoint = "save-after-write"   // complete bytes staged, not renamed
-	FaultSaveAfterRename  FaultPoint = "save-after-rename"  // bytes in place, mark not cleared
-	FaultPurgeAfterCommit FaultPoint = "purge-after-commit" // rows gone, intents recorded, bytes remain
-	FaultPurgeMidDelete   FaultPoint = "purge-mid-delete"   // some bytes deleted, intents remain
-)
-
-// FaultPoints lists every fault point.
-var FaultPoints = []FaultPoint{FaultSaveAfterInsert, FaultSaveMidWrite, FaultSaveAfterWrite,
-	FaultSaveAfterRename, FaultPurgeAfterCommit, FaultPurgeMidDelete}
-
-var faultEnv = sync.OnceValue(func() string { return os.Getenv("LAMIN_FAULT") })
-
-func faultArmed(p FaultPoint) bool { return faultEnv() == string(p) }
-
-// writeHalf leaves the first half of a file at dst, as a write cut short would.
-func writeHalf(src, dst string) {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return
-	}
-	os.MkdirAll(filepath.Dir(dst), 0o755)
-	os.WriteFile(dst, b[:len(b)/2], 0o644)
-}
-
-// fault kills the process with SIGKILL at p when LAMIN_FAULT names p: no
-// deferred cleanup runs, exactly as in a real crash.
-func fault(p FaultPoint) {
-	if faultEnv() == string(p) {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		select {}
-	}
-}

@@ -3,7 +3,6 @@ package lamindb
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/lamindb-go/lamindb/internal/filter"
 	"github.com/lamindb-go/lamindb/internal/registry"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
 // Branch selects which branches a query sees.
@@ -156,7 +156,7 @@ func (q *Query) List(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
-	recs, err := q.in.scanRecords(ctx, q.reg, fields, query, args)
+	recs, err := q.in.scanRecords(ctx, q.in.db, q.reg, fields, query, args)
 	if err != nil {
 		return nil, err
 	}
@@ -190,11 +190,11 @@ func (q *Query) Get(ctx context.Context) (Record, error) {
 	if q.err != nil {
 		return Record{}, q.err
 	}
-	id, err := q.resolveOne(ctx)
+	id, err := q.resolveOne(ctx, q.in.db)
 	if err != nil {
 		return Record{}, err
 	}
-	r, err := q.getByID(ctx, id)
+	r, err := q.getByID(ctx, q.in.db, id)
 	if errors.Is(err, errNoRow) {
 		return Record{}, q.notFound()
 	}
@@ -214,7 +214,7 @@ func (q *Query) notFound() error {
 }
 
 // resolveOne returns the id of the single record the query addresses.
-func (q *Query) resolveOne(ctx context.Context) (int64, error) {
+func (q *Query) resolveOne(ctx context.Context, qr querier) (int64, error) {
 	var query string
 	var args []any
 	t := q.reg.Table
@@ -245,8 +245,8 @@ func (q *Query) resolveOne(ctx context.Context) (int64, error) {
 		query, args = s, a
 	}
 	var id int64
-	err := q.in.db.QueryRowContext(ctx, query, args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := qr.QueryRowContext(ctx, query, args...).Scan(&id)
+	if sqldb.IsNoRows(err) {
 		return 0, q.notFound()
 	}
 	return id, err
@@ -351,12 +351,7 @@ func (r Record) String() string {
 	return b.String()
 }
 
-func (in *Instance) scanRecords(ctx context.Context, reg *registry.Registry, fields []string, query string, args []any) ([]Record, error) {
-	rows, err := in.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query %s: %w", reg.Name, err)
-	}
-	defer rows.Close()
+func (in *Instance) scanRecords(ctx context.Context, qr querier, reg *registry.Registry, fields []string, query string, args []any) ([]Record, error) {
 	types := make([]registry.ColType, len(fields))
 	for i, f := range fields {
 		if c, ok := reg.Column(f); ok {
@@ -365,22 +360,20 @@ func (in *Instance) scanRecords(ctx context.Context, reg *registry.Registry, fie
 			types[i] = registry.Int
 		}
 	}
-	var out []Record
-	for rows.Next() {
+	return sqldb.Query(ctx, qr, func(s sqldb.Scanner) (Record, error) {
 		raw := make([]any, len(fields))
 		ptrs := make([]any, len(fields))
 		for i := range raw {
 			ptrs[i] = &raw[i]
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
+		if err := s.Scan(ptrs...); err != nil {
+			return Record{}, err
 		}
 		for i, v := range raw {
 			raw[i] = convert(v, types[i])
 		}
-		out = append(out, Record{Registry: reg.Name, Fields: fields, Values: raw})
-	}
-	return out, rows.Err()
+		return Record{Registry: reg.Name, Fields: fields, Values: raw}, nil
+	}, query, args...)
 }
 
 // convert turns a driver value into the record value for a column type.

@@ -2,12 +2,13 @@ package lamindb
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
 // Artifact is a file, folder or table registered in the instance (lamindb_artifact).
@@ -47,7 +48,7 @@ const artifactCols = `id, uid, key, description, suffix, kind, otype, size, hash
 	version_tag, is_latest, is_locked, created_at, branch_id, created_on_id, space_id, storage_id, run_id, schema_id,
 	created_by_id, _real_key, _hash_type, _key_is_virtual, _overwrite_versions, _aux`
 
-func scanArtifact(row interface{ Scan(...any) error }) (*Artifact, error) {
+func scanArtifact(row sqldb.Scanner) (*Artifact, error) {
 	a := &Artifact{}
 	var created timeScanner
 	err := row.Scan(&a.ID, &a.UID, &a.Key, &a.Description, &a.Suffix, &a.Kind, &a.Otype, &a.Size, &a.Hash,
@@ -181,19 +182,16 @@ type Storage struct {
 	Root        string `json:"root"`
 	Type        string `json:"type"`
 	InstanceUID string `json:"instance_uid"`
+	resolved    string // Root with symbolic links resolved, for path comparisons
 }
 
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
+// querier is what the database and a transaction share.
+type querier = sqldb.Querier
 
-func (in *Instance) userByHandle(ctx context.Context, handle string) (User, error) {
+func (in *Instance) userByHandle(ctx context.Context, q querier, handle string) (User, error) {
 	var u User
-	err := in.db.QueryRowContext(ctx, `SELECT id, uid, handle FROM lamindb_user WHERE handle = ?`, handle).Scan(&u.ID, &u.UID, &u.Handle)
-	if errors.Is(err, sql.ErrNoRows) {
+	err := q.QueryRowContext(ctx, `SELECT id, uid, handle FROM lamindb_user WHERE handle = ?`, handle).Scan(&u.ID, &u.UID, &u.Handle)
+	if sqldb.IsNoRows(err) {
 		return u, errorf(ErrNotFound, "no user %s", handle)
 	}
 	return u, err
@@ -201,26 +199,40 @@ func (in *Instance) userByHandle(ctx context.Context, handle string) (User, erro
 
 const storageCols = `id, uid, root, type, COALESCE(instance_uid, '')`
 
-func scanStorage(row interface{ Scan(...any) error }) (Storage, error) {
+func scanStorage(row sqldb.Scanner) (Storage, error) {
 	var s Storage
 	err := row.Scan(&s.ID, &s.UID, &s.Root, &s.Type, &s.InstanceUID)
 	return s, err
 }
 
+// storageByRoot finds a registered storage location by its root folder: by
+// the marker the folder holds (its identity), else by the resolved path.
 func (in *Instance) storageByRoot(ctx context.Context, q querier, root string) (Storage, error) {
-	s, err := scanStorage(q.QueryRowContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage WHERE root = ?`, root))
-	if errors.Is(err, sql.ErrNoRows) {
-		return s, errorf(ErrNotFound, "no storage location with root %s", root)
+	resolved, err := resolvePath(filepath.FromSlash(root))
+	if err != nil {
+		return Storage{}, invalid(err)
 	}
-	return s, err
+	if m, err := readMarker(markerPath(resolved)); err == nil {
+		s, err := scanStorage(q.QueryRowContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage WHERE uid = ?`, m.storageUID))
+		if err == nil || !sqldb.IsNoRows(err) {
+			return s, err
+		}
+	}
+	for _, r := range []string{filepath.ToSlash(resolved), root} {
+		s, err := scanStorage(q.QueryRowContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage WHERE root = ?`, r))
+		if err == nil || !sqldb.IsNoRows(err) {
+			return s, err
+		}
+	}
+	return Storage{}, errorf(ErrNotFound, "no storage location with root %s", root)
 }
 
 func (in *Instance) storageByID(ctx context.Context, q querier, id int64) (Storage, error) {
-	if id == in.storage.ID {
-		return in.storage, nil
+	if def := in.DefaultStorage(); id == def.ID {
+		return def, nil
 	}
 	s, err := scanStorage(q.QueryRowContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
+	if sqldb.IsNoRows(err) {
 		return s, errorf(ErrNotFound, "no storage location with id %d", id)
 	}
 	return s, err
@@ -236,21 +248,14 @@ func (in *Instance) storages(ctx context.Context) ([]Storage, error) {
 	if cached != nil {
 		return cached, nil
 	}
-	rows, err := in.db.QueryContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage ORDER BY id`)
+	out, err := sqldb.Query(ctx, in.db, scanStorage, `SELECT `+storageCols+` FROM lamindb_storage ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Storage
-	for rows.Next() {
-		s, err := scanStorage(rows)
-		if err != nil {
-			return nil, err
+	for i := range out {
+		if r, err := resolvePath(filepath.FromSlash(out[i].Root)); err == nil {
+			out[i].resolved = r
 		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	in.mu.Lock()
 	in.storageList = out

@@ -2,36 +2,66 @@ package lamindb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
+	"github.com/lamindb-go/lamindb/digest"
+	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
-// recover finishes or undoes what crashed processes left: saves whose "storing"
-// mark outlived their owner, and purges whose bytes were not yet deleted. Work
-// of live processes is never touched.
+// Repair. Two kinds of unfinished work can outlive a process: a save's
+// "storing" mark (lamin_storing: the row is in, the bytes may not be) and a
+// purge's intents (lamin_purge_intent: the rows are gone, the bytes may not
+// be). Each carries its owner (host:pid:start) and is touched only when that
+// owner is gone. Every decision is re-checked inside the write transaction
+// that acts on it, and storage steps come before the database change that
+// records them, so a repair that is itself cut off is simply done again.
+
+// recover finishes or undoes what crashed processes left, on open. A read-only
+// instance (ReadOnly, read-only storage, a newer schema) is not repaired: it
+// says what it skipped.
 func (in *Instance) recover(ctx context.Context) error {
+	if v := in.db.StaleSchema(); v != 0 {
+		in.opts.Notify.say(LevelWarning, "the database has schema version %d and needs migrating, which is skipped: %v", v, in.db.ReadOnly())
+	}
 	var marks, intents int
 	if err := in.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lamin_storing), (SELECT count(*) FROM lamin_purge_intent)`).Scan(&marks, &intents); err != nil {
-		return err
+		return fmt.Errorf("repair after crash: %w", err)
 	}
+	if marks+intents == 0 {
+		return nil
+	}
+	if !in.writable() {
+		if !in.opts.ReadOnly {
+			in.opts.Notify.say(LevelWarning, "repairs skipped (%d unfinished saves, %d unfinished purges): %v", marks, intents, in.db.ReadOnly())
+		}
+		return nil
+	}
+	var err error
 	if marks > 0 {
-		if _, err := in.repairMarks(ctx, false); err != nil {
-			return err
+		_, err = in.repairMarks(ctx)
+	}
+	if intents > 0 && err == nil {
+		if _, perr := in.resumePurges(ctx, false); perr != nil && !errors.Is(perr, ErrIncomplete) {
+			err = perr
 		}
 	}
-	if intents > 0 {
-		if _, err := in.resumePurges(ctx, false); err != nil && !errors.Is(err, ErrIncomplete) {
-			return err
-		}
+	if errors.Is(err, ErrReadOnly) || errors.Is(err, ErrDatabase) || errors.Is(err, ErrStorage) {
+		// Storage that is full or read-only must not stop a reader: the
+		// repair is done again on the next open.
+		in.opts.Notify.say(LevelWarning, "repairs skipped: %v", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("repair after crash: %w", err)
 	}
 	return nil
 }
@@ -43,148 +73,300 @@ type storingMark struct {
 	started    time.Time
 }
 
-func (in *Instance) staleMarks(ctx context.Context, all bool) ([]storingMark, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT artifact_id, owner, COALESCE(tmp_path, ''), started_at FROM lamin_storing`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []storingMark
-	for rows.Next() {
+// marks returns the storing marks, all of them or only those whose owner is gone.
+func (in *Instance) marks(ctx context.Context, qr querier, onlyStale bool) ([]storingMark, error) {
+	ms, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (storingMark, error) {
 		var m storingMark
 		var ts timeScanner
-		if err := rows.Scan(&m.artifactID, &m.owner, &m.tmp, &ts); err != nil {
-			return nil, err
-		}
+		err := s.Scan(&m.artifactID, &m.owner, &m.tmp, &ts)
 		m.started = ts.t
-		if all || !ownerAlive(m.owner, in.opts.Now().Sub(m.started).Seconds()) {
+		return m, err
+	}, `SELECT artifact_id, owner, COALESCE(tmp_path, ''), started_at FROM lamin_storing ORDER BY artifact_id`)
+	if err != nil || !onlyStale {
+		return ms, err
+	}
+	var out []storingMark
+	for _, m := range ms {
+		if !ownerAlive(m.owner, in.opts.Now().Sub(m.started).Seconds()) {
 			out = append(out, m)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// repairMarks completes a crashed save whose bytes made it into place, and
-// removes the row and partial bytes of one whose bytes did not.
-func (in *Instance) repairMarks(ctx context.Context, dryRun bool) ([]string, error) {
-	marks, err := in.staleMarks(ctx, false)
+// repairMarks settles every save whose process is gone.
+func (in *Instance) repairMarks(ctx context.Context) ([]string, error) {
+	marks, err := in.marks(ctx, in.db, true)
 	if err != nil {
 		return nil, err
 	}
 	var done []string
 	for _, m := range marks {
-		a, err := scanArtifact(in.db.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, m.artifactID))
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return done, err
-		}
-		st := in.storeFor(ctx, a)
-		complete := false
-		if a != nil && err == nil {
-			if size, _, serr := st.Stat(ctx, a.StorageKey()); serr == nil && a.Size != nil && size == *a.Size {
-				complete = true
-			}
-		}
-		if dryRun {
-			if complete {
-				done = append(done, fmt.Sprintf("complete save of %s (bytes in place)", a.UID))
-			} else {
-				done = append(done, fmt.Sprintf("undo save of artifact id %d (bytes missing)", m.artifactID))
-			}
-			continue
-		}
-		if complete {
-			err = in.db.Tx(ctx, func(tx *sqldb.Tx) error { return clearStoringMark(ctx, tx, a.ID) })
-			done = append(done, "completed save of "+a.UID)
-		} else {
-			err = in.db.Tx(ctx, func(tx *sqldb.Tx) error { return in.undoInsert(ctx, tx, m.artifactID) })
-			if a != nil && !a.OverwriteVersions {
-				st.Delete(ctx, a.StorageKey())
-			}
-			done = append(done, fmt.Sprintf("removed half-saved artifact id %d", m.artifactID))
+		what, err := in.settleSave(ctx, m.artifactID, m.owner, true)
+		if what != "" {
+			done = append(done, what)
 		}
 		if err != nil {
 			return done, err
 		}
-		if m.tmp != "" {
-			st.Delete(ctx, m.tmp)
-		}
 	}
 	return done, nil
 }
 
-func (in *Instance) storeFor(ctx context.Context, a *Artifact) blob.Store {
-	if a != nil {
-		if s, err := in.storageByID(ctx, in.db, a.StorageID); err == nil {
-			return in.store(s.Root)
-		}
-	}
-	return in.store(in.storage.Root)
-}
-
-// resumePurges deletes the bytes of committed purges that a crash or a storage
-// failure left behind.
-func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error) {
-	rows, err := in.db.QueryContext(ctx, `SELECT id, storage_root, path, owner, created_at, attempts FROM lamin_purge_intent ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	var its []purgeIntent
-	for rows.Next() {
-		var it purgeIntent
+// settleSave ends the two-phase save of an artifact whose mark has the given
+// owner: forward (the bytes are in place: the mark goes) or back (the row goes,
+// the previous head comes back, staged bytes are deleted). What is in storage
+// decides, as the blob.Store contract lays it out; see the comments below.
+// With stale, the mark's owner must be gone by the time the transaction runs.
+func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stale bool) (string, error) {
+	ctx = context.WithoutCancel(ctx) // a settlement is not left half done
+	var what string
+	n := &notes{}
+	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		var tmp string
 		var ts timeScanner
-		var attempts int
-		if err := rows.Scan(&it.id, &it.root, &it.path, &it.owner, &ts, &attempts); err != nil {
-			rows.Close()
-			return nil, err
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(tmp_path, ''), started_at FROM lamin_storing WHERE artifact_id = ? AND owner = ?`, id, owner).Scan(&tmp, &ts)
+		if sqldb.IsNoRows(err) {
+			return nil // settled by someone else meanwhile
+		} else if err != nil {
+			return err
 		}
-		// An intent whose owner already failed once was given up by it: retry it.
-		if all || attempts > 0 || !ownerAlive(it.owner, in.opts.Now().Sub(ts.t).Seconds()) {
-			its = append(its, it)
+		if stale && ownerAlive(owner, in.opts.Now().Sub(ts.t).Seconds()) {
+			return nil
+		}
+		a, err := scanArtifact(tx.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
+		if sqldb.IsNoRows(err) {
+			a, err = nil, nil
+		} else if err != nil {
+			return err
+		}
+		st := in.store(in.DefaultStorage().Root)
+		if a != nil {
+			s, err := in.storageByID(ctx, tx, a.StorageID)
+			if err != nil {
+				return err
+			}
+			st = in.store(s.Root)
+		}
+		forward, err := settleBytes(ctx, st, a, tmp)
+		if err != nil {
+			return errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
+		}
+		if forward {
+			what = "completed save of " + a.UID
+			_, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id)
+			return err
+		}
+		what = fmt.Sprintf("removed half-saved artifact id %d", id)
+		return in.undoInsert(ctx, tx, id, n)
+	})
+	if err == nil {
+		in.tell(n)
+	}
+	return what, err
+}
+
+// settleBytes brings storage into the state of a save that completed
+// (forward) or never happened (back), and says which. tmp is the staging key
+// the save wrote to; a folder that replaced an older one was laid out as:
+//
+//	tmp present                  → not moved in: back (and if the old folder
+//	                               is aside with nothing in place, move it back)
+//	tmp gone, final present      → moved in: forward (delete the aside copy)
+//	tmp gone, final missing      → back (move the aside copy back if there)
+//
+// A file's final key is unique to its artifact, so its presence decides.
+func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (forward bool, err error) {
+	exists := func(k string) (bool, error) {
+		if k == "" {
+			return false, nil
+		}
+		_, err := st.Stat(ctx, k)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	if a == nil {
+		return false, deleteAll(ctx, st, tmp, asideOf(tmp))
+	}
+	final := a.StorageKey()
+	hasTmp, err := exists(tmp)
+	if err != nil {
+		return false, err
+	}
+	hasFinal, err := exists(final)
+	if err != nil {
+		return false, err
+	}
+	if !a.OverwriteVersions {
+		if hasFinal {
+			return true, deleteAll(ctx, st, tmp)
+		}
+		return false, deleteAll(ctx, st, tmp)
+	}
+	aside := asideOf(tmp)
+	hasAside, err := exists(aside)
+	if err != nil {
+		return false, err
+	}
+	if !hasTmp && hasFinal {
+		return true, deleteAll(ctx, st, aside)
+	}
+	if hasAside && !hasFinal {
+		if err := st.Rename(ctx, aside, final); err != nil {
+			return false, err
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	return false, deleteAll(ctx, st, tmp)
+}
+
+// asideOf is where a folder re-version keeps the old folder, or "".
+func asideOf(tmp string) string {
+	if tmp == "" {
+		return ""
 	}
-	left, err := in.deleteIntents(ctx, its)
-	var done []string
-	for _, it := range its {
-		done = append(done, "deleted "+filepath.Join(filepath.FromSlash(it.root), filepath.FromSlash(it.path)))
+	return blob.AsideKey(tmp)
+}
+
+func deleteAll(ctx context.Context, st blob.Store, keys ...string) error {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		if err := st.Delete(ctx, k); err != nil {
+			return err
+		}
 	}
-	if len(left) > 0 {
-		return done, &Error{Class: ErrIncomplete, Msg: "could not delete: " + strings.Join(left, ", "), Err: err}
+	return nil
+}
+
+// undoInsert deletes a half-saved artifact row and its mark, and gives the head
+// back to the version it demoted.
+func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, n *notes) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id); err != nil {
+		return err
 	}
-	return done, nil
+	a, err := scanArtifact(tx.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
+	if sqldb.IsNoRows(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lamindb_artifact WHERE id = ?`, id); err != nil {
+		return err
+	}
+	if a.IsLatest {
+		promoted, _, err := normalizeHeads(ctx, tx, "lamindb_artifact", a.Stem(), a.BranchID, true)
+		if promoted != "" {
+			n.add(LevelHint, "new latest Artifact version is: %s", promoted)
+		}
+		return err
+	}
+	return nil
 }
 
 type purgeIntent struct {
 	id         int64
 	root, path string
 	owner      string
+	created    time.Time
+	attempts   int
+}
+
+// intents returns purge intents matching a WHERE clause.
+func (in *Instance) intents(ctx context.Context, where string, args ...any) ([]purgeIntent, error) {
+	return sqldb.Query(ctx, in.db, func(s sqldb.Scanner) (purgeIntent, error) {
+		var it purgeIntent
+		var ts timeScanner
+		err := s.Scan(&it.id, &it.root, &it.path, &it.owner, &ts, &it.attempts)
+		it.created = ts.t
+		return it, err
+	}, `SELECT id, storage_root, path, owner, created_at, attempts FROM lamin_purge_intent `+where+` ORDER BY id`, args...)
+}
+
+// resumePurges deletes the bytes of committed purges that a crash or a storage
+// failure left behind: those whose owner is gone or gave up (all: every one).
+func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error) {
+	all_, err := in.intents(ctx, ``)
+	if err != nil {
+		return nil, err
+	}
+	var its []purgeIntent
+	for _, it := range all_ {
+		// An intent whose owner already failed once was given up by it: retry it.
+		if all || it.attempts > 0 || !ownerAlive(it.owner, in.opts.Now().Sub(it.created).Seconds()) {
+			its = append(its, it)
+		}
+	}
+	left, err := in.deleteIntents(ctx, its)
+	var done []string
+	gone := map[string]bool{}
+	for _, l := range left {
+		gone[l] = true
+	}
+	for _, it := range its {
+		if p := in.store(it.root).LocalPath(it.path); !gone[p] {
+			done = append(done, "deleted "+p)
+		}
+	}
+	if len(left) > 0 {
+		return done, &Error{Class: ErrIncomplete, Msg: "could not delete: " + strings.Join(left, ", "), Err: err}
+	}
+	return done, err
 }
 
 // deleteIntents deletes the bytes of each intent and clears the intents that
-// succeeded; it returns the paths left behind.
+// succeeded; it returns the paths left behind. Bytes at a real path (outside
+// .lamindb/) are deleted inside a write transaction that first checks that no
+// artifact was registered at that path again since the purge: nothing is
+// deleted on a guess.
 func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left []string, firstErr error) {
 	var doneIDs []int64
 	for i, it := range its {
 		if i == 1 {
-			fault(FaultPurgeMidDelete)
+			fault.Hit(fault.PurgeMidDelete)
 		}
 		st := in.store(it.root)
-		if err := st.Delete(ctx, it.path); err != nil {
+		var err error
+		if strings.HasPrefix(it.path, managedDir+"/") {
+			// A managed key is never given to another artifact.
+			if err = st.Delete(ctx, it.path); err == nil {
+				doneIDs = append(doneIDs, it.id)
+			}
+		} else {
+			err = in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id
+					WHERE s.root = ? AND (a._real_key = ? OR (a._real_key IS NULL AND a.key = ? AND NOT a._key_is_virtual))`, it.root, it.path, it.path).Scan(&n); err != nil {
+					return err
+				}
+				if n > 0 {
+					in.opts.Notify.say(LevelWarning, "kept %s: an artifact was registered there again since the purge", st.LocalPath(it.path))
+				} else if err := st.Delete(ctx, it.path); err != nil {
+					return err
+				}
+				_, err := tx.ExecContext(ctx, `DELETE FROM lamin_purge_intent WHERE id = ?`, it.id)
+				return err
+			})
+		}
+		if err != nil {
 			left = append(left, st.LocalPath(it.path))
 			if firstErr == nil {
 				firstErr = err
 			}
-			in.db.ExecContext(ctx, `UPDATE lamin_purge_intent SET attempts = attempts + 1, last_error = ? WHERE id = ?`, err.Error(), it.id)
+			if werr := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+				_, err := tx.ExecContext(ctx, `UPDATE lamin_purge_intent SET attempts = attempts + 1, last_error = ? WHERE id = ?`, err.Error(), it.id)
+				return err
+			}); werr != nil && firstErr == nil {
+				firstErr = werr
+			}
 			continue
 		}
 		in.opts.Notify.say(LevelSuccess, "deleted %s", st.LocalPath(it.path))
-		doneIDs = append(doneIDs, it.id)
 	}
 	if len(doneIDs) > 0 {
-		err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
+		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
 			for _, chunk := range chunks(doneIDs, 500) {
 				if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_purge_intent WHERE id IN (`+placeholders(len(chunk))+`)`, int64Args(chunk)...); err != nil {
 					return err
@@ -199,136 +381,346 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 	return left, firstErr
 }
 
-// CheckReport is what `lamin check` finds.
-type CheckReport struct {
-	MissingBytes  []string `json:"missing_bytes"`  // artifacts whose bytes are gone
-	OrphanFiles   []string `json:"orphan_files"`   // managed files that no row owns
-	StaleMarks    []string `json:"stale_marks"`    // saves whose process died
-	PendingPurges []string `json:"pending_purges"` // bytes a purge still has to delete
-	Repaired      []string `json:"repaired"`       // what --repair did
+// CheckOptions configure Check.
+type CheckOptions struct {
+	// Repair finishes crashed saves and purges and moves managed files that no
+	// row claims into .lamindb/.quarantine/ (when older than Grace).
+	Repair bool
+	// Deep also recomputes every artifact's hash from its bytes.
+	Deep bool
+	// Grace is how old an unclaimed file must be before Repair moves it; zero
+	// means DefaultGrace. Files younger than it may be a save in flight.
+	Grace time.Duration
+	// EmptyQuarantine deletes what earlier repairs quarantined.
+	EmptyQuarantine bool
 }
 
-// OK reports whether nothing is inconsistent.
+// DefaultGrace is how old an unclaimed file must be before a repair touches it.
+const DefaultGrace = time.Hour
+
+// CheckReport is what `lamin check` finds.
+type CheckReport struct {
+	MissingBytes  []string     `json:"missing_bytes"`       // artifacts whose bytes are gone
+	WrongSize     []string     `json:"wrong_size"`          // bytes whose size (or number of files) differs from the row's
+	WrongHash     []string     `json:"wrong_hash"`          // bytes whose hash differs from the row's (with Deep)
+	OrphanFiles   []string     `json:"orphan_files"`        // managed files that no row, mark or intent claims
+	StaleMarks    []string     `json:"stale_marks"`         // saves whose process died
+	PendingPurges []string     `json:"pending_purges"`      // bytes a purge still has to delete
+	Database      []string     `json:"database"`            // what the database's own integrity check found
+	Quarantined   []string     `json:"quarantined"`         // set aside by earlier repairs (not an error)
+	Repaired      []string     `json:"repaired"`            // what the repair did
+	Remaining     *CheckReport `json:"remaining,omitempty"` // after a repair: a fresh check
+}
+
+// OK reports whether nothing is inconsistent (quarantined files are fine).
 func (r *CheckReport) OK() bool {
-	return len(r.MissingBytes)+len(r.OrphanFiles)+len(r.StaleMarks)+len(r.PendingPurges) == 0
+	if r.Remaining != nil {
+		return r.Remaining.OK()
+	}
+	return len(r.MissingBytes)+len(r.WrongSize)+len(r.WrongHash)+len(r.OrphanFiles)+len(r.StaleMarks)+
+		len(r.PendingPurges)+len(r.Database) == 0
+}
+
+// orphan is a managed file or folder no row claims, as the check found it.
+type orphan struct {
+	st       blob.Store
+	storage  Storage
+	key      string // ".lamindb/NAME" or ".lamindb/.staging/NAME"
+	modified time.Time
 }
 
 // Check compares rows and bytes in every storage location this instance
-// manages. With repair, it finishes crashed saves and purges and deletes
-// managed files that no row owns; rows without bytes are reported, never
-// deleted, since their metadata may be all that is left.
-func (in *Instance) Check(ctx context.Context, repair bool) (*CheckReport, error) {
-	if err := in.flushStored(ctx); err != nil {
-		return nil, err
+// manages: that the bytes exist with their recorded size (and, with Deep,
+// hash), that no managed file lacks a row, and what the database's own
+// quick_check says. With Repair, it finishes crashed saves and purges and
+// quarantines unclaimed files older than the grace period; rows without bytes
+// are reported, never deleted, since their metadata may be all that is left.
+//
+// The storage is listed outside any write transaction; a file is moved only
+// after a write transaction has confirmed that no row, live mark or intent
+// claims it, so a save that lands during a repair keeps its bytes.
+func (in *Instance) Check(ctx context.Context, o CheckOptions) (*CheckReport, error) {
+	if o.Grace <= 0 {
+		o.Grace = DefaultGrace
 	}
-	r := &CheckReport{}
-	marks, err := in.staleMarks(ctx, false)
-	if err != nil {
-		return nil, err
+	if (o.Repair || o.EmptyQuarantine) && !in.writable() {
+		return nil, in.db.ReadOnly()
 	}
-	storing := map[int64]bool{}
-	for _, m := range marks {
-		r.StaleMarks = append(r.StaleMarks, fmt.Sprintf("artifact id %d (owner %s, since %s)", m.artifactID, m.owner, formatTime(m.started)))
-	}
-	all, _ := in.staleMarks(ctx, true)
-	for _, m := range all {
-		storing[m.artifactID] = true
-	}
-	rows, err := in.db.QueryContext(ctx, `SELECT storage_root, path FROM lamin_purge_intent ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var root, p string
-		if err := rows.Scan(&root, &p); err != nil {
-			rows.Close()
+	if in.writable() {
+		if err := in.flushStored(ctx); err != nil {
 			return nil, err
 		}
-		r.PendingPurges = append(r.PendingPurges, filepath.Join(filepath.FromSlash(root), filepath.FromSlash(p)))
 	}
-	rows.Close()
-
-	storages, err := in.storages(ctx)
+	r, orphans, err := in.scan(ctx, o.Deep)
 	if err != nil {
 		return nil, err
 	}
-	owned := map[string]bool{} // storage-relative paths of managed bytes, per root
-	for _, s := range storages {
-		if s.InstanceUID != in.uid {
-			continue
-		}
-		st := in.store(s.Root)
-		arows, err := in.db.QueryContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ?`, s.ID)
-		if err != nil {
-			return nil, err
-		}
-		var arts []*Artifact
-		for arows.Next() {
-			a, err := scanArtifact(arows)
-			if err != nil {
-				arows.Close()
-				return nil, err
-			}
-			arts = append(arts, a)
-		}
-		arows.Close()
-		for _, a := range arts {
-			k := a.StorageKey()
-			owned[s.Root+"\x00"+k] = true
-			if storing[a.ID] {
-				continue
-			}
-			if _, err := os.Stat(st.LocalPath(k)); errors.Is(err, fs.ErrNotExist) {
-				r.MissingBytes = append(r.MissingBytes, fmt.Sprintf("%s (%s)", a.UID, st.LocalPath(k)))
-			}
-		}
-		entries, _ := os.ReadDir(st.LocalPath(managedDir))
-		for _, e := range entries {
-			n := e.Name()
-			if n == markerFile || strings.HasPrefix(n, dbFile) || n == stagingDir {
-				continue
-			}
-			k := managedDir + "/" + n
-			if !owned[s.Root+"\x00"+k] && !pendingPath(r.PendingPurges, st.LocalPath(k)) {
-				r.OrphanFiles = append(r.OrphanFiles, st.LocalPath(k))
-			}
-		}
-		staged, _ := os.ReadDir(st.LocalPath(managedDir + "/" + stagingDir))
-		if len(staged) > 0 && len(all) == 0 {
-			for _, e := range staged {
-				r.OrphanFiles = append(r.OrphanFiles, st.LocalPath(managedDir+"/"+stagingDir+"/"+e.Name()))
-			}
+	if err := fault.Hit(fault.CheckAfterList); err != nil {
+		return r, err
+	}
+	if o.EmptyQuarantine {
+		if err := in.emptyQuarantine(ctx, r); err != nil {
+			return r, err
 		}
 	}
-	if !repair {
+	if !o.Repair {
 		return r, nil
 	}
-	done, err := in.repairMarks(ctx, false)
+	done, err := in.repairMarks(ctx)
 	r.Repaired = append(r.Repaired, done...)
 	if err != nil {
 		return r, err
 	}
 	done, err = in.resumePurges(ctx, false)
 	r.Repaired = append(r.Repaired, done...)
+	if err != nil && !errors.Is(err, ErrIncomplete) {
+		return r, err
+	}
+	for _, f := range orphans {
+		what, err := in.quarantine(ctx, f, o.Grace)
+		if err != nil {
+			return r, err
+		}
+		r.Repaired = append(r.Repaired, what)
+	}
+	after, _, err := in.scan(ctx, o.Deep)
 	if err != nil {
 		return r, err
 	}
-	for _, f := range r.OrphanFiles {
-		if err := os.RemoveAll(f); err != nil {
-			return r, err
-		}
-		r.Repaired = append(r.Repaired, "removed orphan "+f)
-	}
+	r.Remaining = after
 	return r, nil
 }
 
-func pendingPath(pending []string, p string) bool {
-	for _, x := range pending {
-		if x == p {
-			return true
+// scan is one read-only pass of Check.
+func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan, error) {
+	r := &CheckReport{MissingBytes: []string{}, WrongSize: []string{}, WrongHash: []string{}, OrphanFiles: []string{},
+		StaleMarks: []string{}, PendingPurges: []string{}, Database: []string{}, Quarantined: []string{}, Repaired: []string{}}
+	problems, err := in.db.QuickCheck(ctx)
+	if err != nil {
+		r.Database = append(r.Database, err.Error())
+		return r, nil, nil
+	}
+	r.Database = append(r.Database, problems...)
+	all, err := in.marks(ctx, in.db, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	storing := map[int64]bool{}
+	staged := map[string]bool{} // staging names a mark claims
+	for _, m := range all {
+		storing[m.artifactID] = true
+		if m.tmp != "" {
+			staged[path.Base(m.tmp)] = true
+			staged[path.Base(asideOf(m.tmp))] = true
+		}
+		if !ownerAlive(m.owner, in.opts.Now().Sub(m.started).Seconds()) {
+			r.StaleMarks = append(r.StaleMarks, fmt.Sprintf("artifact id %d (owner %s, since %s)", m.artifactID, m.owner, formatTime(m.started)))
 		}
 	}
-	return false
+	its, err := in.intents(ctx, ``)
+	if err != nil {
+		return nil, nil, err
+	}
+	pending := map[string]bool{}
+	for _, it := range its {
+		p := in.store(it.root).LocalPath(it.path)
+		r.PendingPurges = append(r.PendingPurges, p)
+		pending[it.root+"\x00"+it.path] = true
+	}
+	storages, err := in.storages(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var orphans []orphan
+	for _, s := range storages {
+		if s.InstanceUID != in.uid {
+			continue
+		}
+		st := in.store(s.Root)
+		claimed := map[string]bool{} // names in .lamindb/ that rows own
+		err := sqldb.Each(ctx, in.db, func(sc sqldb.Scanner) error {
+			a, err := scanArtifact(sc)
+			if err != nil {
+				return err
+			}
+			k := a.StorageKey()
+			if rest, ok := strings.CutPrefix(k, managedDir+"/"); ok {
+				claimed[strings.SplitN(rest, "/", 2)[0]] = true
+			}
+			if !storing[a.ID] {
+				in.checkBytes(ctx, st, a, deep, r)
+			}
+			return nil
+		}, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? ORDER BY id`, s.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		entries, err := st.List(ctx, managedDir)
+		if err != nil {
+			return nil, nil, errorf(ErrStorage, "list %s: %v", st.LocalPath(managedDir), err)
+		}
+		groups := map[string]time.Time{} // top-level key → newest modification
+		for _, e := range entries {
+			rest := strings.TrimPrefix(e.Key, managedDir+"/")
+			parts := strings.SplitN(rest, "/", 3)
+			var key string
+			switch {
+			case len(parts) == 1 && (parts[0] == markerFile || isDBFile(parts[0]) || strings.HasPrefix(parts[0], initPrefix)):
+				continue
+			case parts[0] == quarantineDir:
+				r.Quarantined = append(r.Quarantined, st.LocalPath(e.Key))
+				continue
+			case parts[0] == stagingDir && len(parts) > 1:
+				if staged[parts[1]] {
+					continue
+				}
+				key = managedDir + "/" + stagingDir + "/" + parts[1]
+			case parts[0] == stagingDir:
+				continue
+			default:
+				if claimed[parts[0]] || pending[s.Root+"\x00"+managedDir+"/"+parts[0]] {
+					continue
+				}
+				key = managedDir + "/" + parts[0]
+			}
+			if t, ok := groups[key]; !ok || e.ModTime.After(t) {
+				groups[key] = e.ModTime
+			}
+		}
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			r.OrphanFiles = append(r.OrphanFiles, st.LocalPath(k))
+			orphans = append(orphans, orphan{st: st, storage: s, key: k, modified: groups[k]})
+		}
+	}
+	sort.Strings(r.Quarantined)
+	return r, orphans, nil
+}
+
+// checkBytes compares an artifact's bytes with its row.
+func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, deep bool, r *CheckReport) {
+	k := a.StorageKey()
+	where := fmt.Sprintf("%s (%s)", a.UID, st.LocalPath(k))
+	info, err := st.Stat(ctx, k)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.MissingBytes = append(r.MissingBytes, where)
+		return
+	} else if err != nil {
+		r.MissingBytes = append(r.MissingBytes, where+": "+err.Error())
+		return
+	}
+	if a.OverwriteVersions && !a.IsLatest {
+		return // an outdated folder version: the store holds its head's bytes
+	}
+	switch {
+	case a.Size != nil && info.Size != *a.Size:
+		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d bytes, the row says %d", where, info.Size, *a.Size))
+		return
+	case a.NFiles != nil && info.NFiles != *a.NFiles:
+		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d files, the row says %d", where, info.NFiles, *a.NFiles))
+		return
+	}
+	if !deep || a.Hash == nil || st.LocalPath(k) == "" {
+		return
+	}
+	sum, err := digest.Path(st.LocalPath(k))
+	if err != nil {
+		r.WrongHash = append(r.WrongHash, where+": "+err.Error())
+		return
+	}
+	sha := auxSHA256(a.Aux)
+	if sum.Hash != *a.Hash || (sha != "" && sha != sum.SHA256) {
+		r.WrongHash = append(r.WrongHash, fmt.Sprintf("%s: hash %s, the row says %s", where, sum.Hash, *a.Hash))
+	}
+}
+
+// quarantine moves an unclaimed file into .lamindb/.quarantine/ if it is
+// older than grace and, checked inside a write transaction, still unclaimed.
+func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duration) (string, error) {
+	p := f.st.LocalPath(f.key)
+	if age := in.opts.Now().Sub(f.modified); age < grace {
+		return fmt.Sprintf("left %s: changed %s ago, within the grace period of %s", p, age.Round(time.Second), grace), nil
+	}
+	var what string
+	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		claimed, err := in.claimed(ctx, tx, f)
+		if err != nil || claimed {
+			what = "left " + p + ": claimed meanwhile"
+			return err
+		}
+		info, err := f.st.Stat(ctx, f.key)
+		if errors.Is(err, fs.ErrNotExist) {
+			what = "left " + p + ": gone meanwhile"
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if in.opts.Now().Sub(info.ModTime) < grace {
+			what = "left " + p + ": changed meanwhile"
+			return nil
+		}
+		dst := managedDir + "/" + quarantineDir + "/" + in.opts.Now().UTC().Format("20060102T150405Z") + "-" + path.Base(f.key)
+		if err := f.st.Rename(ctx, f.key, dst); err != nil {
+			return errorf(ErrStorage, "quarantine %s: %v", p, err)
+		}
+		what = "quarantined " + p + " → " + f.st.LocalPath(dst)
+		return nil
+	})
+	return what, err
+}
+
+// claimed reports whether a row, a mark or an intent claims an orphan's key.
+func (in *Instance) claimed(ctx context.Context, tx *sqldb.Tx, f orphan) (bool, error) {
+	name := path.Base(f.key)
+	if strings.HasPrefix(f.key, managedDir+"/"+stagingDir+"/") {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamin_storing WHERE tmp_path = ? OR tmp_path || '.old' = ?`, f.key, f.key).Scan(&n)
+		return n > 0, err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamin_purge_intent WHERE storage_root = ? AND path = ?`, f.storage.Root, f.key).Scan(&n); err != nil || n > 0 {
+		return n > 0, err
+	}
+	if len(name) < 16 {
+		return false, nil
+	}
+	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND uid >= ? AND uid < ?`,
+		f.storage.ID, name[:16], name[:16]+"~")
+	if err != nil {
+		return false, err
+	}
+	for _, a := range arts {
+		if a.StorageKey() == f.key {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// emptyQuarantine deletes what repairs set aside.
+func (in *Instance) emptyQuarantine(ctx context.Context, r *CheckReport) error {
+	storages, err := in.storages(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range storages {
+		if s.InstanceUID != in.uid {
+			continue
+		}
+		st := in.store(s.Root)
+		if err := st.Delete(ctx, managedDir+"/"+quarantineDir); err != nil {
+			return errorf(ErrStorage, "empty %s: %v", st.LocalPath(managedDir+"/"+quarantineDir), err)
+		}
+	}
+	for _, q := range r.Quarantined {
+		r.Repaired = append(r.Repaired, "deleted quarantined "+q)
+	}
+	r.Quarantined = []string{}
+	return nil
 }
 
 func chunks(ids []int64, n int) [][]int64 {
@@ -351,9 +743,12 @@ func int64Args(ids []int64) []any {
 	return out
 }
 
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
+func placeholders(n int) string { return sqldb.Placeholders(n) }
+
+// errStop ends an iteration early without being an error.
+var errStop = errors.New("stop")
+
+// localPath is the file system path of a key in a local root.
+func localPath(root, key string) string {
+	return filepath.Join(filepath.FromSlash(root), filepath.FromSlash(key))
 }

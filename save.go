@@ -2,10 +2,12 @@ package lamindb
 
 import (
 	"context"
-	"database/sql"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,7 +16,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/digest"
+	"github.com/lamindb-go/lamindb/internal/fault"
+	"github.com/lamindb-go/lamindb/internal/registry"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 	"github.com/lamindb-go/lamindb/table"
@@ -108,13 +113,21 @@ type pending struct {
 	suffix   string
 	inPlace  *Storage // set when src lies in a registered storage root
 	relKey   string   // src relative to that root
+	storage  Storage  // where the row says the bytes are, and where they are written
 	art      *Artifact
 	existing bool   // art was already in the instance (dedup or restore)
 	staging  string // staging key while the bytes are written
-	demoted  int64  // id of the previous head this version demoted, if any
 }
 
 func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool) error {
+	for _, f := range []struct{ what, v string }{{"key", o.Key}, {"kind", o.Kind}, {"revises", o.Revises}} {
+		if err := checkName(f.what, f.v); err != nil {
+			return err
+		}
+	}
+	if err := checkText("description", o.Description); err != nil {
+		return err
+	}
 	if err := ValidateKey(o.Key, suffix); err != nil {
 		return err
 	}
@@ -128,8 +141,10 @@ func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool)
 }
 
 // SaveMany saves several artifacts: all rows are inserted in one transaction,
-// then the bytes are written. If writing fails, the rows of the artifacts not
-// yet stored are removed again and the error lists the ones that were stored.
+// then the bytes are written, each copy checked against the hash taken when
+// the file was read (a file that changed meanwhile is refused, ErrStorage).
+// If writing fails, the rows of the artifacts not yet stored are removed again
+// and the error lists the ones that were stored.
 func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact, error) {
 	ps := make([]*pending, len(items))
 	defer func() {
@@ -151,53 +166,52 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		ps[i] = p
 	}
 	in.opts.Notify.say(LevelWarning, "no run & transform got linked, call `ln.track()` & re-run")
-	done := in.takeStored()
-	if err := in.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		if err := clearStoringMarks(ctx, tx, done); err != nil {
-			return err
-		}
+	n := &notes{}
+	if err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
 		for _, p := range ps {
-			if err := in.register(ctx, tx, p); err != nil {
+			if err := in.register(ctx, tx, p, n); err != nil {
 				return err
 			}
 		}
 		return nil
 	}); err != nil {
-		in.addStored(done)
 		return nil, err
 	}
-	fault(FaultSaveAfterInsert)
+	in.tell(n)
+	fault.Hit(fault.SaveAfterInsert)
 	var stored []string
+	var storedIDs []int64
 	for i, p := range ps {
 		if p.existing || p.staging == "" {
 			continue
 		}
 		if err := in.writeBytes(ctx, p); err != nil {
+			in.addStored(storedIDs)
 			in.rollbackSaves(ctx, ps[i:])
-			if cerr := in.clearMarks(ctx, ps[:i]); cerr != nil {
-				return nil, cerr
-			}
-			msg := fmt.Sprintf("store artifact %s: %v", p.art.UID, err)
+			msg := fmt.Sprintf("store artifact %s: %v; it was not saved", p.art.UID, err)
 			if len(stored) > 0 {
-				msg += "; stored: " + strings.Join(stored, ", ")
+				msg += " (stored: " + strings.Join(stored, ", ") + ")"
 			}
-			return nil, &Error{Class: errors.New("storage"), Msg: msg, Err: err}
+			class := ErrStorage
+			if ctx.Err() != nil {
+				class = ErrInterrupted
+			} else if errors.Is(err, ErrInvalid) {
+				class = ErrInvalid
+			}
+			return nil, &Error{Class: class, Msg: msg, Err: err}
 		}
 		stored = append(stored, p.art.UID)
+		storedIDs = append(storedIDs, p.art.ID)
 	}
-	fault(FaultSaveAfterRename)
+	fault.Hit(fault.SaveAfterRename)
 	// The marks of these saves are cleared in this instance's next write
 	// transaction (or on Close): one commit per save instead of two. Until then a
 	// crash is repaired on the next open, which finds the bytes in place.
 	out := make([]*Artifact, len(ps))
-	var ids []int64
 	for i, p := range ps {
 		out[i] = p.art
-		if !p.existing {
-			ids = append(ids, p.art.ID)
-		}
 	}
-	in.addStored(ids)
+	in.addStored(storedIDs)
 	return out, nil
 }
 
@@ -219,15 +233,13 @@ func (in *Instance) addStored(ids []int64) {
 
 // flushStored clears the pending marks of completed saves in a transaction of its own.
 func (in *Instance) flushStored(ctx context.Context) error {
-	ids := in.takeStored()
-	if len(ids) == 0 {
+	in.mu.Lock()
+	empty := len(in.stored) == 0
+	in.mu.Unlock()
+	if empty {
 		return nil
 	}
-	err := in.db.Tx(ctx, func(tx *sqldb.Tx) error { return clearStoringMarks(ctx, tx, ids) })
-	if err != nil {
-		in.addStored(ids)
-	}
-	return err
+	return in.writeTx(ctx, func(context.Context, *sqldb.Tx) error { return nil })
 }
 
 func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
@@ -239,25 +251,16 @@ func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
 	return nil
 }
 
-// clearMarks ends the two-phase save of the stored artifacts among ps.
-func (in *Instance) clearMarks(ctx context.Context, ps []*pending) error {
-	return in.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		for _, p := range ps {
-			if p.existing {
-				continue
-			}
-			if err := clearStoringMark(ctx, tx, p.art.ID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// prepare validates, converts and hashes one item; it touches no row.
+// prepare validates, converts and hashes one item; it touches no row. Bad
+// input is refused here, before anything is written: a path that is not a
+// regular file or folder (a FIFO, a device), a folder holding one, a path
+// inside or containing a managed .lamindb/ folder.
 func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 	o := it.SaveOptions
-	abs, err := filepath.Abs(it.Path)
+	if err := checkName("path", it.Path); err != nil {
+		return nil, err
+	}
+	abs, err := resolvePath(it.Path)
 	if err != nil {
 		return nil, &Error{Class: ErrInvalid, Msg: "path " + it.Path, Err: err}
 	}
@@ -266,27 +269,36 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, withHint(errorf(ErrNotFound, "path does not exist: %s", it.Path), "check the path and try again")
 		}
-		return nil, &Error{Class: errors.New("io"), Msg: fmt.Sprintf("cannot read %s: %v", it.Path, err), Err: err}
+		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("cannot read %s: %v", it.Path, err), Err: err}
+	}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		return nil, errorf(ErrInvalid, "cannot save %s: it is not a regular file or folder (%v)", it.Path, info.Mode().Type())
 	}
 	p := &pending{item: it, src: abs}
 	// Paths inside a managed folder would alias bytes that lamindb owns.
 	if strings.Contains(filepath.ToSlash(abs)+"/", "/"+managedDir+"/") {
 		return nil, errorf(ErrInvalid, "Do not pass path inside the `.lamindb/` directory for non-s3/gs paths.")
 	}
+	if info.IsDir() {
+		if inner := managedInside(abs); inner != "" {
+			return nil, errorf(ErrInvalid, "cannot save %s: it contains the managed folder %s of an instance (its own bytes would be copied into it)", it.Path, inner)
+		}
+	}
 	// The longest registered root containing the path wins: register in place.
 	for i := range storages {
-		root := filepath.FromSlash(storages[i].Root)
+		root := storages[i].resolved
+		if root == "" {
+			root = filepath.FromSlash(storages[i].Root)
+		}
 		if rel, err := filepath.Rel(root, abs); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
-			if p.inPlace == nil || len(root) > len(p.inPlace.Root) {
+			if p.inPlace == nil || len(root) > len(p.inPlace.resolved) {
 				st := storages[i]
+				st.resolved = root
 				p.inPlace, p.relKey = &st, filepath.ToSlash(rel)
 			}
 		}
 	}
 	p.suffix = rawSuffix(abs)
-	if info.IsDir() {
-		p.suffix = rawSuffix(abs)
-	}
 	convert := o.Dataframe && !info.IsDir() && (p.suffix == ".csv" || p.suffix == ".tsv")
 	if convert {
 		p.suffix = ".parquet"
@@ -305,17 +317,20 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 		}
 		dst := filepath.Join(dir, uid.New(20)+".parquet")
 		if _, err := table.CSVToParquet(abs, dst); err != nil {
+			os.Remove(dst)
 			if errors.Is(err, table.ErrInvalid) {
 				return nil, &Error{Class: ErrInvalid, Msg: fmt.Sprintf("cannot read %s as a table: %v", it.Path, err), Err: err}
 			}
-			return nil, err
+			return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("convert %s: %v", it.Path, err), Err: err}
 		}
 		p.src = dst
 		p.cleanup = func() { os.Remove(dst) }
 	}
 	p.sum, err = digest.Path(p.src)
-	if err != nil {
-		return nil, &Error{Class: errors.New("io"), Msg: fmt.Sprintf("cannot read %s: %v", it.Path, err), Err: err}
+	if errors.Is(err, digest.ErrNotRegular) {
+		return nil, &Error{Class: ErrInvalid, Msg: fmt.Sprintf("cannot save %s: %v", it.Path, err), Err: err}
+	} else if err != nil {
+		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("cannot read %s: %v", it.Path, err), Err: err}
 	}
 	p.suffix = CanonicalSuffix(p.src)
 	if info.IsDir() {
@@ -324,15 +339,40 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 	return p, nil
 }
 
+// managedInside returns a managed .lamindb/ folder (one holding a marker or a
+// database) below dir, or "".
+func managedInside(dir string) string {
+	found := ""
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || d.Name() != managedDir {
+			return nil
+		}
+		for _, n := range []string{markerFile, dbFile} {
+			if _, err := os.Lstat(filepath.Join(p, n)); err == nil {
+				found = p
+				return filepath.SkipAll
+			}
+		}
+		return filepath.SkipDir
+	})
+	return found
+}
+
+// artifactRow is an artifact as the lifecycle sees it.
+func artifactRow(a *Artifact) rowInfo {
+	return rowInfo{id: a.ID, uid: a.UID, branch: a.BranchID, latest: a.IsLatest, locked: a.IsLocked, art: a}
+}
+
 // register decides, inside the write transaction, whether the item returns an
 // existing artifact (same content), comes back from the trash, or becomes a new
 // row (possibly a new version), and inserts that row with its "storing" mark.
-func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err error) {
+func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *notes) (err error) {
 	o := p.item.SaveOptions
-	st := in.storage
+	st := in.DefaultStorage()
 	if p.inPlace != nil {
 		st = *p.inPlace
 	}
+	p.storage = st
 	key := o.Key
 	var realKey *string
 	keyIsVirtual := true
@@ -355,7 +395,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 	if !o.SkipHashLookup && p.inPlace == nil {
 		for _, a := range same {
 			if a.BranchID != -1 {
-				return in.adoptExisting(ctx, tx, p, a, key)
+				return in.adoptExisting(ctx, tx, p, a, key, n)
 			}
 		}
 	}
@@ -366,13 +406,19 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 			continue
 		}
 		if a.BranchID == -1 {
-			if err := in.moveBranch(ctx, tx, "artifact", []int64{a.ID}, 1, "restore"); err != nil {
+			if err := in.checkUnlocked(a.IsLocked, "Artifact", a.UID); err != nil {
 				return err
 			}
-			a.BranchID = 1
-			in.opts.Notify.say(LevelWarning, "returning artifact from trash with same hash & key: %s", a)
+			reg, _ := registry.Lookup("artifact")
+			if err := in.moveTx(ctx, tx, reg, []rowInfo{artifactRow(a)}, 1, "restore", n); err != nil {
+				return err
+			}
+			if a, err = in.artifactByUID(ctx, tx, a.UID); err != nil {
+				return err
+			}
+			n.add(LevelWarning, "returning artifact from trash with same hash & key: %s", a)
 		} else {
-			in.opts.Notify.say(LevelWarning, "returning artifact  with same hash & key: %s", a)
+			n.add(LevelWarning, "returning artifact  with same hash & key: %s", a)
 		}
 		p.art, p.existing = a, true
 		return nil
@@ -381,7 +427,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 	// A new row: a new family, or a new version of one.
 	var revises *Artifact
 	if o.Revises != "" {
-		revises, err = in.artifactByUIDTx(ctx, tx, o.Revises)
+		revises, err = in.artifactByUID(ctx, tx, o.Revises)
 		if err != nil {
 			return err
 		}
@@ -394,7 +440,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 				return err
 			}
 		} else if key != "" && revises.Key != nil && *revises.Key != key {
-			in.opts.Notify.say(LevelWarning, "renaming artifact from '%s' to %s", *revises.Key, key)
+			n.add(LevelWarning, "renaming artifact from '%s' to %s", *revises.Key, key)
 		}
 		if o.Description == "" && revises.Description != nil {
 			o.Description = *revises.Description
@@ -405,11 +451,15 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 			return err
 		}
 		if revises != nil {
-			in.opts.Notify.say(LevelImportant, "creating new artifact version for key '%s' in storage '%s'", key, st.Root)
+			n.add(LevelImportant, "creating new artifact version for key '%s' in storage '%s'", key, st.Root)
 		}
 	}
 	newUID := uid.New(16) + "0000"
 	if revises != nil {
+		if revises.IsLocked {
+			return withHint(errorf(ErrLocked, "Cannot create a new version: the latest version Artifact %s is locked ('is_locked=True') and would lose is_latest", revises.UID),
+				"unlock it first: lamin update artifact --uid "+revises.UID+" --locked false")
+		}
 		family, err := in.familyUIDs(ctx, tx, "lamindb_artifact", revises.Stem())
 		if err != nil {
 			return err
@@ -417,13 +467,8 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 		if newUID, err = uid.NextVersion(family, 16); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = 0 WHERE uid >= ? AND uid < ? AND branch_id = 1 AND is_latest = 1`,
-			revises.Stem(), revises.Stem()+"~")
-		if err != nil {
+		if err := in.demoteHeads(ctx, tx, "lamindb_artifact", "Artifact", revises.Stem()); err != nil {
 			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			p.demoted = revises.ID
 		}
 	}
 	a := &Artifact{
@@ -440,24 +485,25 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 		n := p.sum.NFiles
 		a.NFiles = &n
 	}
-	if err := in.describeData(p, a); err != nil {
+	if err := in.describeData(p, a, n); err != nil {
 		return err
 	}
 	if p.inPlace == nil {
 		p.staging = managedDir + "/" + stagingDir + "/" + a.UID + "-" + uid.New(8)
 	}
 	a.Aux = auxJSON(p.sum.SHA256)
-	res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
+	if err := tx.QueryRowContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
 		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
 		a.UID, a.Key, a.RealKey, a.Description, a.Suffix, a.Kind, a.Otype, a.Size, a.Hash, a.NFiles, a.NObservations,
 		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, formatTime(a.CreatedAt),
-		formatTime(a.CreatedAt), a.Aux)
-	if err != nil {
+		formatTime(a.CreatedAt), a.Aux).Scan(&a.ID); err != nil {
+		if errors.Is(err, ErrTaken) {
+			return &Error{Class: ErrTaken, Msg: fmt.Sprintf("an artifact with this content and key exists already in storage %s", st.Root), Err: err}
+		}
 		return fmt.Errorf("insert artifact: %w", err)
 	}
-	a.ID, _ = res.LastInsertId()
 	p.art = a
 	if p.staging != "" {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_storing (artifact_id, owner, tmp_path, started_at) VALUES (?, ?, ?, ?)`,
@@ -469,7 +515,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending) (err
 }
 
 // describeData sets otype, kind and n_observations from the data (spec §3.3).
-func (in *Instance) describeData(p *pending, a *Artifact) error {
+func (in *Instance) describeData(p *pending, a *Artifact, n *notes) error {
 	switch {
 	case p.item.Dataframe:
 		a.Otype = strPtr("DataFrame")
@@ -478,7 +524,7 @@ func (in *Instance) describeData(p *pending, a *Artifact) error {
 		}
 	case p.suffix == ".parquet" || p.suffix == ".csv" || p.suffix == ".ipc":
 		a.Otype = strPtr("DataFrame")
-		in.opts.Notify.say(LevelWarning, "data is a DataFrame, please use .from_dataframe()")
+		n.add(LevelWarning, "data is a DataFrame, please use .from_dataframe()")
 	case p.suffix == ".h5ad" || p.suffix == ".anndata.zarr":
 		a.Otype = strPtr("AnnData")
 	case p.suffix == ".h5mu" || p.suffix == ".mudata.zarr":
@@ -501,33 +547,35 @@ func (in *Instance) describeData(p *pending, a *Artifact) error {
 
 // adoptExisting returns an artifact with the same content instead of a new one,
 // with lamindb's messages and key rules.
-func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending, a *Artifact, key string) error {
-	in.opts.Notify.say(LevelImportant, "returning artifact with same hash: %s; to track this artifact as an input, use: ln.Artifact.get()", a)
+func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending, a *Artifact, key string, n *notes) error {
+	n.add(LevelImportant, "returning artifact with same hash: %s; to track this artifact as an input, use: ln.Artifact.get()", a)
 	o := p.item.SaveOptions
-	if o.Description != "" && (a.Description == nil || *a.Description != o.Description) {
+	newDesc := o.Description != "" && (a.Description == nil || *a.Description != o.Description)
+	newKey := key != "" && a.Key == nil && a.KeyIsVirtual
+	if newDesc || newKey {
+		if err := in.checkUnlocked(a.IsLocked, "Artifact", a.UID); err != nil {
+			return err
+		}
+	}
+	if newDesc {
 		old := "None"
 		if a.Description != nil {
 			old = *a.Description
 		}
-		in.opts.Notify.say(LevelWarning, "updated description from %s to %s", old, o.Description)
-		if err := in.checkUnlocked(a.IsLocked, "Artifact", a.UID); err != nil {
-			return err
-		}
+		n.add(LevelWarning, "updated description from %s to %s", old, o.Description)
 		if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET description = ? WHERE id = ?`, o.Description, a.ID); err != nil {
 			return err
 		}
 		a.Description = strPtr(o.Description)
 	}
-	if key != "" {
-		switch {
-		case a.Key == nil && a.KeyIsVirtual:
-			if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET key = ? WHERE id = ?`, key, a.ID); err != nil {
-				return err
-			}
-			a.Key = strPtr(key)
-		case a.Key != nil && *a.Key != key:
-			in.opts.Notify.say(LevelWarning, "key %s on existing artifact differs from passed key %s, keeping original key; update manually if needed or pass skip_hash_lookup=True if you want to duplicate the artifact", *a.Key, key)
+	switch {
+	case newKey:
+		if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET key = ? WHERE id = ?`, key, a.ID); err != nil {
+			return err
 		}
+		a.Key = strPtr(key)
+	case key != "" && a.Key != nil && *a.Key != key:
+		n.add(LevelWarning, "key %s on existing artifact differs from passed key %s, keeping original key; update manually if needed or pass skip_hash_lookup=True if you want to duplicate the artifact", *a.Key, key)
 	}
 	p.art, p.existing = a, true
 	return nil
@@ -536,47 +584,24 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 // sameContent returns, oldest first, every artifact whose lamindb hash, size
 // and SHA-256 all match sum: one indexed query that is empty for new content.
 func (in *Instance) sameContent(ctx context.Context, q querier, sum digest.Sum) ([]*Artifact, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact
+	return sqldb.Query(ctx, q, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
 		WHERE hash = ? AND size = ? AND json_extract(_aux, '$.sha256') = ? ORDER BY id`, sum.Hash, sum.Size, sum.SHA256)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*Artifact
-	for rows.Next() {
-		a, err := scanArtifact(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // headForKey returns the artifact a save under key in storage st revises: the
 // head on main, else the newest head on any branch; trashed versions are ignored.
 func (in *Instance) headForKey(ctx context.Context, tx *sqldb.Tx, st Storage, key string) (*Artifact, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact
+	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
 		WHERE storage_id = ? AND key = ? AND branch_id <> -1 ORDER BY (branch_id = 1) DESC, created_at DESC, id DESC`, st.ID, key)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var any bool
-	for rows.Next() {
-		a, err := scanArtifact(rows)
-		if err != nil {
-			return nil, err
-		}
-		any = true
+	for _, a := range arts {
 		if a.IsLatest {
 			return a, nil
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if any {
+	if len(arts) > 0 {
 		return nil, errorf(ErrRefused, "Cannot create a new artifact version: matching non-trashed artifacts exist for key '%s' in storage '%s', but none has `is_latest=True`.", key, st.Root)
 	}
 	return nil, nil
@@ -584,83 +609,108 @@ func (in *Instance) headForKey(ctx context.Context, tx *sqldb.Tx, st Storage, ke
 
 // familyUIDs returns the uids of every member of a version family, all branches.
 func (in *Instance) familyUIDs(ctx context.Context, q querier, table, stem string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT uid FROM `+table+` WHERE uid >= ? AND uid < ?`, stem, stem+"~")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return sqldb.Strings(ctx, q, `SELECT uid FROM `+table+` WHERE uid >= ? AND uid < ?`, stem, stem+"~")
 }
 
-// writeBytes is the second phase of a save: bytes go to the staging key, then
-// are renamed into place.
+// writeBytes is the second phase of a save: the bytes go to the staging key,
+// each file hashed as it is copied and compared with the hash taken when it was
+// read, then are renamed into place.
 func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
-	st := in.store(in.storage.Root)
-	if faultArmed(FaultSaveMidWrite) {
-		writeHalf(p.src, st.LocalPath(p.staging))
-		fault(FaultSaveMidWrite)
-	}
-	if err := st.Write(ctx, p.src, p.staging); err != nil {
+	st := in.store(p.storage.Root)
+	if p.sum.IsDir {
+		if len(p.sum.Files) == 0 {
+			if err := st.MakeFolder(ctx, p.staging); err != nil {
+				return err
+			}
+		}
+		for _, f := range p.sum.Files {
+			if err := copyVerified(ctx, st, filepath.Join(p.src, filepath.FromSlash(f.Path)), p.staging+"/"+f.Path, f.Sum); err != nil {
+				return err
+			}
+		}
+	} else if err := copyVerified(ctx, st, p.src, p.staging, p.sum); err != nil {
 		return err
 	}
-	fault(FaultSaveAfterWrite)
-	in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, st.LocalPath(p.art.StorageKey()))
-	return st.Rename(ctx, p.staging, p.art.StorageKey())
-}
-
-// rollbackSaves removes the rows of artifacts whose bytes were not stored, and
-// their partial bytes, after a failed write.
-func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
-	st := in.store(in.storage.Root)
-	for _, p := range ps {
-		if p.existing || p.staging == "" {
-			continue
-		}
-		_ = in.db.Tx(ctx, func(tx *sqldb.Tx) error { return in.undoInsert(ctx, tx, p.art.ID) })
-		_ = st.Delete(ctx, p.staging)
-		if !p.art.OverwriteVersions {
-			_ = st.Delete(ctx, p.art.StorageKey())
-		}
-	}
-}
-
-// undoInsert deletes a half-saved artifact row and its mark, and gives the head
-// back to the version it demoted.
-func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64) error {
-	a, err := scanArtifact(tx.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		_, err = tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id)
+	if err := fault.Hit(fault.SaveAfterWrite); err != nil {
 		return err
 	}
+	final := p.art.StorageKey()
+	in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, st.LocalPath(final))
+	err := st.Rename(ctx, p.staging, final)
+	if err != nil {
+		// A folder replaced in three steps may have failed only in its last
+		// one (deleting the old copy): the new bytes are in place then.
+		if _, serr := st.Stat(ctx, p.staging); errors.Is(serr, fs.ErrNotExist) {
+			if _, ferr := st.Stat(ctx, final); ferr == nil {
+				in.opts.Notify.say(LevelWarning, "stored %s, but the old copy could not be removed yet: %v (`lamin check --repair` removes it)", p.art.UID, err)
+				return nil
+			}
+		}
+	}
+	return err
+}
+
+// copyVerified copies a regular file into the store, hashing what it reads,
+// and refuses a copy whose size or SHA-256 differs from want: the file changed
+// after it was hashed, and the row would describe other bytes.
+func copyVerified(ctx context.Context, st blob.Store, src, key string, want digest.Sum) error {
+	f, _, err := digest.OpenRegular(src)
+	if errors.Is(err, digest.ErrNotRegular) {
+		return &Error{Class: ErrInvalid, Msg: fmt.Sprintf("cannot save %v", err), Err: err}
+	} else if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	var r io.Reader = io.TeeReader(f, h)
+	if fault.Enabled {
+		r = &midWrite{r: r, half: want.Size / 2}
+	}
+	n, err := st.Put(ctx, key, r)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM lamindb_artifact WHERE id = ?`, id); err != nil {
-		return err
-	}
-	if a.IsLatest {
-		return promoteSuccessor(ctx, tx, "lamindb_artifact", a.Stem(), a.BranchID, nil)
+	if got := hex.EncodeToString(h.Sum(nil)); n != want.Size || got != want.SHA256 {
+		return fmt.Errorf("%s changed while it was saved: it had %d bytes (sha256 %.12s…) when hashed and %d (sha256 %.12s…) when copied", src, want.Size, want.SHA256, n, got)
 	}
 	return nil
 }
 
-// clearStoringMark ends a two-phase save. The mark lives in our own small
-// table (not in lamindb's _aux "so" flag), so ending it rewrites no artifact
-// row and none of its indexes.
-func clearStoringMark(ctx context.Context, tx *sqldb.Tx, id int64) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id)
-	return err
+// midWrite passes the fault point save-mid-write once half of a file is
+// written (fault builds only).
+type midWrite struct {
+	r          io.Reader
+	half, read int64
+	hit        bool
+}
+
+func (m *midWrite) Read(p []byte) (int, error) {
+	if m.read >= m.half && !m.hit && m.read > 0 {
+		m.hit = true
+		if err := fault.Hit(fault.SaveMidWrite); err != nil {
+			return 0, err
+		}
+	}
+	if rest := m.half - m.read; rest > 0 && int64(len(p)) > rest {
+		p = p[:rest] // stop at the half, so the fault sees exactly half written
+	}
+	n, err := m.r.Read(p)
+	m.read += int64(n)
+	return n, err
+}
+
+// rollbackSaves removes the rows of artifacts whose bytes were not stored, and
+// their partial bytes, after a failed write: the same settlement a repair
+// makes, for this process's own marks.
+func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
+	for _, p := range ps {
+		if p.existing || p.staging == "" {
+			continue
+		}
+		if _, err := in.settleSave(ctx, p.art.ID, in.owner, false); err != nil {
+			in.opts.Notify.say(LevelWarning, "could not undo the save of %s yet (%v); the next open repairs it", p.art.UID, err)
+		}
+	}
 }
 
 // auxJSON is the _aux value: our full-content SHA-256, which dedup needs
@@ -669,6 +719,20 @@ func auxJSON(sha string) *string {
 	b, _ := json.Marshal(map[string]string{"sha256": sha})
 	s := string(b)
 	return &s
+}
+
+// auxSHA256 returns the full-content SHA-256 recorded in _aux, or "".
+func auxSHA256(aux *string) string {
+	if aux == nil {
+		return ""
+	}
+	var v struct {
+		SHA256 string `json:"sha256"`
+	}
+	if json.Unmarshal([]byte(*aux), &v) != nil {
+		return ""
+	}
+	return v.SHA256
 }
 
 func strPtr(s string) *string {

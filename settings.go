@@ -1,8 +1,9 @@
 package lamindb
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -73,8 +74,11 @@ func (s Settings) User() (UserSettings, bool) {
 // Login sets the acting user, offline: the uid is derived from the handle, so a
 // handle has the same uid in every instance.
 func (s Settings) Login(handle string) (UserSettings, error) {
-	if handle == "" || strings.ContainsAny(handle, " /\\\n=") || len(handle) > 30 {
-		return UserSettings{}, errorf(ErrInvalid, "invalid handle %q", handle)
+	if err := checkName("handle", handle); err != nil {
+		return UserSettings{}, err
+	}
+	if handle == "" || strings.ContainsAny(handle, " /\\=") || strings.Contains(handle, "--") || len(handle) > 30 {
+		return UserSettings{}, errorf(ErrInvalid, "invalid handle %q: up to 30 characters, no spaces, '/', '\\', '=' or \"--\"", handle)
 	}
 	u := UserSettings{Handle: handle, UID: uid.UserUID(handle)}
 	return u, writeEnv(s.path("current_user.env"), [][2]string{
@@ -91,7 +95,32 @@ func (s Settings) Logout() error {
 	return err
 }
 
+// saveInstance writes the instance's settings file, replacing one there.
 func (s Settings) saveInstance(is InstanceSettings) error {
+	return writeFileAtomic(s.instanceFile(is.Owner, is.Name), instanceEnv(is))
+}
+
+// createInstance writes the instance's settings file only if none exists:
+// two instances never share one name, even when two inits race.
+func (s Settings) createInstance(is InstanceSettings) error {
+	err := writeFileExclusive(s.instanceFile(is.Owner, is.Name), instanceEnv(is))
+	if errors.Is(err, fs.ErrExist) {
+		return s.nameTaken(is)
+	}
+	return err
+}
+
+// nameTaken is the refusal of a second instance with an existing slug.
+func (s Settings) nameTaken(is InstanceSettings) error {
+	where := ""
+	if kv, err := readEnv(s.instanceFile(is.Owner, is.Name)); err == nil {
+		where = " (its storage is at " + parseInstance(kv).StorageRoot + ")"
+	}
+	return withHint(errorf(ErrTaken, "instance name %s is taken by another instance%s", is.Slug(), where),
+		"pass --name to choose another name, or connect to it with `lamin connect "+is.Slug()+"`")
+}
+
+func instanceEnv(is InstanceSettings) []byte {
 	kv := [][2]string{
 		{"lamindb_instance_owner", is.Owner}, {"lamindb_instance_name", is.Name},
 		{"lamindb_instance_storage_root", is.StorageRoot}, {"lamindb_instance_storage_region", "null"},
@@ -101,7 +130,7 @@ func (s Settings) saveInstance(is InstanceSettings) error {
 		{"lamindb_instance_schema_id", "null"}, {"lamindb_instance_fine_grained_access", "False"},
 		{"lamindb_instance_db_permissions", "null"}, {"lamindb_instance_is_clone", "False"},
 	}
-	return writeEnv(s.instanceFile(is.Owner, is.Name), kv)
+	return envBytes(kv)
 }
 
 // SetCurrent makes the instance the connected one.
@@ -143,8 +172,9 @@ func (s Settings) Current() (InstanceSettings, error) {
 	return parseInstance(kv), nil
 }
 
-// Find looks an instance up by "owner/name" or bare name (the acting user's first,
-// then any owner's).
+// Find looks an instance up by "owner/name" or bare name: the acting user's
+// instance of that name first, else the one other owner's. Names match
+// exactly; a bare name that several owners use is ambiguous.
 func (s Settings) Find(name string) (InstanceSettings, error) {
 	owner, bare, ok := strings.Cut(name, "/")
 	if !ok {
@@ -152,20 +182,69 @@ func (s Settings) Find(name string) (InstanceSettings, error) {
 		u, _ := s.User()
 		owner = u.Handle
 	}
+	if err := ValidateInstanceName(bare); err != nil {
+		return InstanceSettings{}, err
+	}
+	if ok && (owner == "" || strings.ContainsAny(owner, `/\`) || strings.Contains(owner, "--")) {
+		return InstanceSettings{}, errorf(ErrInvalid, "invalid instance %q: expected NAME or OWNER/NAME", name)
+	}
 	if kv, err := readEnv(s.instanceFile(owner, bare)); err == nil {
-		return parseInstance(kv), nil
+		if is := parseInstance(kv); is.Owner == owner && is.Name == bare {
+			return is, nil
+		}
 	}
 	if !ok {
-		matches, _ := filepath.Glob(s.path("instance--*--" + bare + ".env"))
-		sort.Strings(matches)
-		if len(matches) > 0 {
-			if kv, err := readEnv(matches[0]); err == nil {
-				return parseInstance(kv), nil
+		all, err := s.Instances()
+		if err != nil {
+			return InstanceSettings{}, err
+		}
+		var found []InstanceSettings
+		for _, is := range all {
+			if is.Name == bare {
+				found = append(found, is)
 			}
+		}
+		switch len(found) {
+		case 1:
+			return found[0], nil
+		case 0:
+		default:
+			var slugs []string
+			for _, is := range found {
+				slugs = append(slugs, is.Slug())
+			}
+			return InstanceSettings{}, errorf(ErrInvalid, "instance name %s is ambiguous: %s; pass OWNER/NAME", bare, strings.Join(slugs, ", "))
 		}
 	}
 	return InstanceSettings{}, withHint(errorf(ErrNoInstance, "instance %s not found", name),
-		"list known instances in "+s.Dir+", or create one with `lamin init --storage DIR`")
+		"list known instances in "+s.Dir+", create one with `lamin init --storage DIR`, or connect by path with `lamin connect DIR`")
+}
+
+// Instances returns every instance the settings folder knows, by slug.
+func (s Settings) Instances() ([]InstanceSettings, error) {
+	entries, err := os.ReadDir(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var out []InstanceSettings
+	for _, e := range entries {
+		n := e.Name()
+		if !strings.HasPrefix(n, "instance--") || !strings.HasSuffix(n, ".env") {
+			continue
+		}
+		kv, err := readEnv(s.path(n))
+		if err != nil {
+			continue
+		}
+		is := parseInstance(kv)
+		if s.instanceFile(is.Owner, is.Name) == s.path(n) { // a file whose name and content agree
+			out = append(out, is)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Slug() < out[j].Slug() })
+	return out, nil
 }
 
 func (s Settings) removeInstance(is InstanceSettings) error {
@@ -192,15 +271,18 @@ func (s Settings) logInstanceDeletion(line string) error {
 }
 
 func readEnv(path string) (map[string]string, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	return parseEnv(string(b)), nil
+}
+
+// parseEnv reads KEY=VALUE lines as lamindb-setup writes them; "null" is empty.
+func parseEnv(text string) map[string]string {
 	kv := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
+	for _, line := range strings.Split(text, "\n") {
+		k, v, ok := strings.Cut(line, "=")
 		if !ok {
 			continue
 		}
@@ -210,26 +292,60 @@ func readEnv(path string) (map[string]string, error) {
 		}
 		kv[strings.TrimSpace(k)] = v
 	}
-	return kv, sc.Err()
+	return kv
 }
 
-func writeEnv(path string, kv [][2]string) error {
+func writeEnv(path string, kv [][2]string) error { return writeFileAtomic(path, envBytes(kv)) }
+
+func envBytes(kv [][2]string) []byte {
 	var b strings.Builder
 	for _, p := range kv {
 		fmt.Fprintf(&b, "%s=%s\n", p[0], p[1])
 	}
-	return writeFileAtomic(path, []byte(b.String()))
+	return []byte(b.String())
 }
 
 // writeFileAtomic writes via a temporary file and a rename, so a crash never
-// leaves a half-written settings file.
+// leaves a half-written file. The temporary name is unique: two processes
+// writing the same file never share one.
 func writeFileAtomic(path string, b []byte) error {
+	tmp, err := writeTemp(path, b)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// writeFileExclusive writes a complete file at path unless one exists there
+// (fs.ErrExist): the content appears at once, through a hard link.
+func writeFileExclusive(path string, b []byte) error {
+	tmp, err := writeTemp(path, b)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	return os.Link(tmp, path)
+}
+
+func writeTemp(path string, b []byte) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return "", err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return "", err
 	}
-	return os.Rename(tmp, path)
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return "", werr
+	}
+	return f.Name(), nil
 }

@@ -2,7 +2,6 @@ package lamindb
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 
@@ -25,80 +24,102 @@ type UpdateOptions struct {
 }
 
 // Update changes fields of the one record the query addresses and returns it.
+// The record is found, checked (its lock) and changed in one write
+// transaction; a move to another branch keeps is_latest right (moveTx), and
+// every change is an audit event.
 func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 	if q.err != nil {
 		return Record{}, q.err
 	}
-	id, err := q.resolveOne(ctx)
-	if err != nil {
-		return Record{}, err
-	}
 	in, reg := q.in, q.reg
-	rows, err := in.loadRows(ctx, in.db, reg, `t.id = ?`, []any{id})
-	if err != nil || len(rows) == 0 {
-		return Record{}, q.notFound()
-	}
-	r := rows[0]
-	onlyUnlock := o.Description == nil && o.Key == nil && o.Branch == nil && o.Locked != nil && !*o.Locked
-	if !onlyUnlock {
-		if err := in.checkUnlocked(r.locked, reg.Class, r.uid); err != nil {
+	if o.Description != nil {
+		if err := checkText("description", *o.Description); err != nil {
 			return Record{}, err
 		}
-	}
-	var sets []string
-	var args []any
-	if o.Description != nil {
 		if _, ok := reg.Column("description"); !ok {
 			return Record{}, errorf(ErrInvalid, "%s has no description", reg.Class)
 		}
-		sets, args = append(sets, "description = ?"), append(args, strPtr(*o.Description))
 	}
 	if o.Key != nil {
 		if reg.Name != "artifact" && reg.Name != "collection" {
 			return Record{}, errorf(ErrInvalid, "%s has no key", reg.Class)
 		}
-		if r.art != nil {
-			if err := ValidateKey(*o.Key, r.art.Suffix); err != nil {
-				if errors.Is(err, ErrInvalid) && rawSuffix(*o.Key) != r.art.Suffix {
-					return Record{}, errorf(ErrInvalid, "The suffix '%s' of the provided key is incorrect, it should be '%s'.", rawSuffix(*o.Key), r.art.Suffix)
-				}
-				return Record{}, err
-			}
-			if !r.art.KeyIsVirtual || r.art.RealKey != nil {
-				return Record{}, errorf(ErrRefused, "the key of %s is a real path in storage; moving files is not supported", r.uid)
-			}
-		}
 		if *o.Key == "" {
 			return Record{}, errorf(ErrInvalid, "the key cannot be set to None")
 		}
-		sets, args = append(sets, "key = ?"), append(args, *o.Key)
-	}
-	var toBranch *int64
-	if o.Branch != nil {
-		if !reg.HasBranch {
-			return Record{}, errorf(ErrInvalid, "%s records have no branch", reg.Class)
-		}
-		var bid int64
-		err := in.db.QueryRowContext(ctx, `SELECT id FROM lamindb_branch WHERE LOWER(name) = LOWER(?)`, *o.Branch).Scan(&bid)
-		if errors.Is(err, sql.ErrNoRows) {
-			return Record{}, errorf(ErrNotFound, "branch %s does not exist", *o.Branch)
-		} else if err != nil {
+		if err := checkName("key", *o.Key); err != nil {
 			return Record{}, err
 		}
-		toBranch = &bid
 	}
-	err = in.db.Tx(ctx, func(tx *sqldb.Tx) error {
+	if o.Branch != nil && !reg.HasBranch {
+		return Record{}, errorf(ErrInvalid, "%s records have no branch", reg.Class)
+	}
+	if o.Locked != nil {
+		if _, ok := reg.Column("is_locked"); !ok {
+			return Record{}, errorf(ErrInvalid, "%s records cannot be locked", reg.Class)
+		}
+	}
+	var id int64
+	n := &notes{}
+	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		var err error
+		if id, err = q.resolveOne(ctx, tx); err != nil {
+			return err
+		}
+		rows, err := in.loadRows(ctx, tx, reg, `t.id = ?`, []any{id})
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return q.notFound()
+		}
+		r := rows[0]
+		onlyUnlock := o.Description == nil && o.Key == nil && o.Branch == nil && o.Locked != nil && !*o.Locked
+		if !onlyUnlock {
+			if err := in.checkUnlocked(r.locked, reg.Class, r.uid); err != nil {
+				return err
+			}
+		}
+		var sets []string
+		var args []any
+		if o.Description != nil {
+			sets, args = append(sets, "description = ?"), append(args, strPtr(*o.Description))
+		}
+		if o.Key != nil {
+			if r.art != nil {
+				if err := ValidateKey(*o.Key, r.art.Suffix); err != nil {
+					if errors.Is(err, ErrInvalid) && rawSuffix(*o.Key) != r.art.Suffix {
+						return errorf(ErrInvalid, "The suffix '%s' of the provided key is incorrect, it should be '%s'.", rawSuffix(*o.Key), r.art.Suffix)
+					}
+					return err
+				}
+				if !r.art.KeyIsVirtual || r.art.RealKey != nil {
+					return errorf(ErrRefused, "the key of %s is a real path in storage; moving files is not supported", r.uid)
+				}
+			}
+			sets, args = append(sets, "key = ?"), append(args, *o.Key)
+		}
 		if len(sets) > 0 {
 			if _, ok := reg.Column("updated_at"); ok {
 				sets = append(sets, "updated_at = '"+in.now()+"'")
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
+				return keyTaken(err, reg.Class, o.Key)
+			}
+			if err := in.auditTx(ctx, tx, "update", reg.Name, r.uid, id, r.branch, r.branch); err != nil {
 				return err
 			}
 		}
-		if toBranch != nil && *toBranch != r.branch {
+		if o.Branch != nil {
+			var bid int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM lamindb_branch WHERE LOWER(name) = LOWER(?)`, *o.Branch).Scan(&bid)
+			if sqldb.IsNoRows(err) {
+				return errorf(ErrNotFound, "branch %s does not exist", *o.Branch)
+			} else if err != nil {
+				return err
+			}
 			action := "move"
-			switch *toBranch {
+			switch bid {
 			case -1:
 				action = "trash"
 			case 0:
@@ -106,14 +127,11 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 			case 1:
 				action = "restore"
 			}
-			if err := in.setBranch(ctx, tx, reg, []int64{id}, *toBranch, action); err != nil {
+			if err := in.moveTx(ctx, tx, reg, rows, bid, action, n); err != nil {
 				return err
 			}
 		}
 		if o.Locked != nil && *o.Locked != r.locked {
-			if _, ok := reg.Column("is_locked"); !ok {
-				return errorf(ErrInvalid, "%s records cannot be locked", reg.Class)
-			}
 			if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET is_locked = ? WHERE id = ?`, *o.Locked, id); err != nil {
 				return err
 			}
@@ -121,8 +139,11 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 			if *o.Locked {
 				action = "lock"
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_audit_event (created_at, user_handle, action, registry, record_uid, record_id, from_branch_id, to_branch_id)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.now(), in.user.Handle, action, reg.Name, r.uid, id, r.branch, r.branch); err != nil {
+			branch := r.branch
+			if err := tx.QueryRowContext(ctx, `SELECT branch_id FROM `+reg.Table+` WHERE id = ?`, id).Scan(&branch); err != nil && reg.HasBranch {
+				return err
+			}
+			if err := in.auditTx(ctx, tx, action, reg.Name, r.uid, id, branch, branch); err != nil {
 				return err
 			}
 		}
@@ -131,7 +152,23 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
-	return q.getByID(ctx, id)
+	in.tell(n)
+	return q.getByID(ctx, in.db, id)
+}
+
+// auditTx writes one audit event in the caller's transaction.
+func (in *Instance) auditTx(ctx context.Context, tx *sqldb.Tx, action, registry, uid string, id, from, to int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO lamin_audit_event (created_at, user_handle, action, registry, record_uid, record_id, from_branch_id, to_branch_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.now(), in.user.Handle, action, registry, uid, id, from, to)
+	return err
+}
+
+// keyTaken words a unique-key violation of a rename.
+func keyTaken(err error, class string, key *string) error {
+	if errors.Is(err, ErrTaken) && key != nil {
+		return &Error{Class: ErrTaken, Msg: "another " + class + " already has the key '" + *key + "' (with the same content)", Err: err}
+	}
+	return err
 }
 
 // Artifact returns the artifact the query addresses, with every field.
@@ -142,14 +179,19 @@ func (q *Query) Artifact(ctx context.Context) (*Artifact, error) {
 	if q.reg.Name != "artifact" {
 		return nil, errorf(ErrInvalid, "not an artifact query")
 	}
-	id, err := q.resolveOne(ctx)
+	id, err := q.resolveOne(ctx, q.in.db)
 	if err != nil {
 		return nil, err
 	}
-	return scanArtifact(q.in.db.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
+	a, err := scanArtifact(q.in.db.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
+	if sqldb.IsNoRows(err) {
+		return nil, q.notFound()
+	}
+	return a, err
 }
 
-// Path returns the local path of an artifact's bytes.
+// Path returns the local path of an artifact's bytes. It checks that they are
+// there: a path to nothing is an error (ErrNotFound), not an answer.
 func (in *Instance) Path(ctx context.Context, a *Artifact) (string, error) {
 	st, err := in.storageByID(ctx, in.db, a.StorageID)
 	if err != nil {
@@ -158,7 +200,12 @@ func (in *Instance) Path(ctx context.Context, a *Artifact) (string, error) {
 	if a.OverwriteVersions && !a.IsLatest {
 		return "", errorf(ErrRefused, "Cannot read this outdated artifact version: its files were overwritten and are no longer available. Read from the latest version: artifact.versions.get(is_latest=True)")
 	}
-	return in.store(st.Root).LocalPath(a.StorageKey()), nil
+	s := in.store(st.Root)
+	if _, err := s.Stat(ctx, a.StorageKey()); err != nil {
+		return "", withHint(&Error{Class: ErrNotFound, Err: err, Msg: "the bytes of artifact " + a.UID + " are missing: " + s.LocalPath(a.StorageKey())},
+			"`lamin check` lists what is missing")
+	}
+	return s.LocalPath(a.StorageKey()), nil
 }
 
 // LoadTable reads a Parquet, CSV or TSV artifact back as an Arrow table; the

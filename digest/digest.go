@@ -14,6 +14,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
 
 // ChunkSize is lamindb's chunk size (50 MiB): files up to this size are
@@ -49,7 +51,21 @@ type Sum struct {
 	SHA256   string // lowercase hex over the full content (see Dir for directories)
 	NFiles   int64  // number of files of a directory; 0 for a file
 	IsDir    bool
+	// Files are a directory's files, sorted by path: what a copy must write
+	// and what it must find again. Nil for a file.
+	Files []FileSum
 }
+
+// FileSum is one file of a directory.
+type FileSum struct {
+	Path string // slash-separated, relative to the directory
+	Sum
+}
+
+// ErrNotRegular is wrapped when a path, or a file below a directory, is
+// neither a regular file nor a directory (a FIFO, a device, a socket):
+// reading one could block forever, and its bytes are not data.
+var ErrNotRegular = errors.New("not a regular file")
 
 // Tuning. Files below inlineMax are hashed in the calling goroutine since
 // most saved files are small and goroutine hand-off would dominate. Larger
@@ -77,23 +93,53 @@ func FileChunk(path string, chunk int64) (Sum, error) {
 	if chunk <= 0 {
 		return Sum{}, fmt.Errorf("hash %s: chunk size %d not positive", path, chunk)
 	}
-	f, err := os.Open(path)
+	f, fi, err := OpenRegular(path)
 	if err != nil {
 		return Sum{}, fmt.Errorf("hash %s: %w", path, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return Sum{}, fmt.Errorf("hash %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return Sum{}, fmt.Errorf("hash %s: not a regular file", path)
-	}
 	s, err := hashReader(f, fi.Size(), chunk)
 	if err != nil {
 		return Sum{}, fmt.Errorf("hash %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// OpenRegular opens a regular file for reading. It opens without blocking
+// and checks the opened file itself, so a FIFO or device (even one swapped in
+// after a stat) is refused with ErrNotRegular instead of hanging the read.
+func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kindOf(fi.Mode()))
+	}
+	return f, fi, nil
+}
+
+// kindOf names a non-regular file mode for messages.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a regular file"
 }
 
 // hashReader hashes exactly size bytes from r; a different length means the
@@ -307,6 +353,9 @@ func Path(path string) (Sum, error) {
 	if fi.IsDir() {
 		return Dir(path)
 	}
+	if !fi.Mode().IsRegular() {
+		return Sum{}, fmt.Errorf("hash %s: %w (%s)", path, ErrNotRegular, kindOf(fi.Mode()))
+	}
 	return File(path)
 }
 
@@ -355,13 +404,18 @@ func listFiles(root string) ([]string, error) {
 		}
 		switch t := d.Type(); {
 		case t.IsRegular():
+		case t.IsDir():
+			return nil
 		case t&fs.ModeSymlink != 0:
 			fi, err := os.Stat(p)
-			if err != nil || !fi.Mode().IsRegular() {
-				return nil // dangling or not a file: lamindb skips it too
+			if err != nil || fi.IsDir() {
+				return nil // dangling, or a folder: lamindb skips it too
+			}
+			if !fi.Mode().IsRegular() {
+				return fmt.Errorf("%s: %w (a link to %s)", p, ErrNotRegular, kindOf(fi.Mode()))
 			}
 		default:
-			return nil
+			return fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, kindOf(t))
 		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
@@ -408,12 +462,15 @@ func hashAll(root string, files []string) ([]Sum, error) {
 func combine(files []string, sums []Sum) Sum {
 	hashes := make([]string, len(sums))
 	lines := make([]string, len(sums))
+	list := make([]FileSum, len(sums))
 	var size int64
 	for i, s := range sums {
 		hashes[i] = s.Hash
 		lines[i] = files[i] + "\x00" + s.SHA256 + "\n"
 		size += s.Size
+		list[i] = FileSum{Path: files[i], Sum: s}
 	}
+	slices.SortFunc(list, func(a, b FileSum) int { return strings.Compare(a.Path, b.Path) })
 	slices.Sort(hashes)
 	slices.Sort(lines)
 	outer := md5.New()
@@ -432,5 +489,6 @@ func combine(files []string, sums []Sum) Sum {
 		SHA256:   hex.EncodeToString(sh.Sum(nil)),
 		NFiles:   int64(len(sums)),
 		IsDir:    true,
+		Files:    list,
 	}
 }

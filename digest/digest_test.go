@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -61,7 +63,7 @@ func TestFileVectors(t *testing.T) {
 				Size:     int64(len(tc.content)),
 				SHA256:   sha256Hex([]byte(tc.content)),
 			}
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("FileChunk = %+v, want %+v", got, want)
 			}
 		})
@@ -100,7 +102,7 @@ func TestStreamMatchesInline(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := refSum(data, tc.chunk)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("FileChunk = %+v, want %+v", got, want)
 			}
 		})
@@ -174,7 +176,7 @@ func TestDir(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if viaPath != got {
+			if !reflect.DeepEqual(viaPath, got) {
 				t.Fatalf("Path = %+v, Dir = %+v", viaPath, got)
 			}
 		})
@@ -266,17 +268,32 @@ func TestPath(t *testing.T) {
 func TestErrors(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"f": "a"})
+	// A FIFO would block a reader forever: it must be refused, not read.
+	fifo := filepath.Join(dir, "fifo")
+	fifoDir := filepath.Join(dir, "withfifo")
+	if err := os.MkdirAll(fifoDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fifo, filepath.Join(fifoDir, "pipe")} {
+		if err := syscall.Mkfifo(p, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tests := []struct {
-		name     string
-		call     func() error
-		notExist bool
+		name       string
+		call       func() error
+		notExist   bool
+		notRegular bool
 	}{
 		{name: "file missing", call: func() error { _, err := File(filepath.Join(dir, "x")); return err }, notExist: true},
 		{name: "dir missing", call: func() error { _, err := Dir(filepath.Join(dir, "x")); return err }, notExist: true},
-		{name: "file is dir", call: func() error { _, err := File(dir); return err }},
+		{name: "file is dir", call: func() error { _, err := File(dir); return err }, notRegular: true},
 		{name: "dir is file", call: func() error { _, err := Dir(filepath.Join(dir, "f")); return err }},
 		{name: "zero chunk", call: func() error { _, err := FileChunk(filepath.Join(dir, "f"), 0); return err }},
 		{name: "bad hex", call: func() error { _, err := B16ToB64("xyz"); return err }},
+		{name: "fifo", call: func() error { _, err := Path(fifo); return err }, notRegular: true},
+		{name: "fifo as file", call: func() error { _, err := File(fifo); return err }, notRegular: true},
+		{name: "dir with a fifo", call: func() error { _, err := Dir(fifoDir); return err }, notRegular: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -286,6 +303,9 @@ func TestErrors(t *testing.T) {
 			}
 			if got := errors.Is(err, fs.ErrNotExist); got != tc.notExist {
 				t.Fatalf("errors.Is(%v, fs.ErrNotExist) = %v, want %v", err, got, tc.notExist)
+			}
+			if got := errors.Is(err, ErrNotRegular); got != tc.notRegular {
+				t.Fatalf("errors.Is(%v, ErrNotRegular) = %v, want %v", err, got, tc.notRegular)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lamindb-go/lamindb/blob"
+	"github.com/lamindb-go/lamindb/internal/fault"
 )
 
 var _ blob.Store = (*Store)(nil)
@@ -29,123 +30,189 @@ func (s *Store) Root() string { return s.root }
 // LocalPath returns the file system path of key.
 func (s *Store) LocalPath(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
 
-// Write copies src (a file or folder) to key. It does not fsync: a killed
-// process loses nothing the page cache holds, and on a power loss the saves
-// whose marks survive are checked by size on the next open, as SQLite's
-// synchronous=NORMAL trades durability of the last commits for speed too.
-func (s *Store) Write(ctx context.Context, src, key string) error {
+// checkKey refuses keys that would reach the root itself or leave it.
+func checkKey(key string) error {
+	c := filepath.Clean(filepath.FromSlash(key))
+	if key == "" || c == "." || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) || filepath.IsAbs(c) {
+		return errors.New("refusing a key outside the storage root: " + key)
+	}
+	return nil
+}
+
+// Put copies r to key. It does not fsync: a killed process loses nothing the
+// page cache holds, and on a power loss the saves whose marks survive are
+// checked on the next open, as SQLite's synchronous=NORMAL trades durability
+// of the last commits for speed too.
+func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	if err := checkKey(key); err != nil {
+		return 0, err
+	}
 	dst := s.LocalPath(key)
-	info, err := os.Stat(src)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return 0, err
+	}
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if !info.IsDir() {
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return copyFile(src, dst, info.Mode())
+	n, err := io.Copy(out, ctxReader{ctx, r})
+	if cerr := out.Close(); err == nil {
+		err = cerr
 	}
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		return copyFile(p, target, fi.Mode())
-	})
+	return n, err
 }
 
-func copyFile(src, dst string, mode fs.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode.Perm()|0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+// ctxReader stops a copy when its context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
 }
 
-// Rename moves from to to. A folder at to is replaced: the old one is moved
-// aside first, so to always holds a complete tree.
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// MakeFolder creates key as a folder.
+func (s *Store) MakeFolder(ctx context.Context, key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	return os.MkdirAll(s.LocalPath(key), 0o755)
+}
+
+// Open opens the file at key.
+func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := checkKey(key); err != nil {
+		return nil, err
+	}
+	return os.Open(s.LocalPath(key))
+}
+
+// Rename moves from to to. A folder at to is replaced in the three steps the
+// blob.Store contract lays out.
 func (s *Store) Rename(ctx context.Context, from, to string) error {
+	if err := checkKey(from); err != nil {
+		return err
+	}
+	if err := checkKey(to); err != nil {
+		return err
+	}
 	src, dst := s.LocalPath(from), s.LocalPath(to)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(dst); err == nil && fi.IsDir() {
-		aside := src + ".old"
+	if fi, err := os.Lstat(dst); err == nil && fi.IsDir() {
+		if _, err := os.Lstat(src); err != nil {
+			return err // nothing to move: keep the old folder
+		}
+		aside := s.LocalPath(blob.AsideKey(from))
 		if err := os.Rename(dst, aside); err != nil {
 			return err
 		}
-		if err := os.Rename(src, dst); err != nil {
-			os.Rename(aside, dst)
+		if err := fault.Hit(fault.StoreRenameAside); err != nil {
 			return err
 		}
-		return os.RemoveAll(aside)
+		if err := os.Rename(src, dst); err != nil {
+			if rerr := os.Rename(aside, dst); rerr != nil {
+				return errors.Join(err, rerr)
+			}
+			return err
+		}
+		if err := fault.Hit(fault.StoreRenameSwap); err != nil {
+			return err
+		}
+		return s.Delete(ctx, blob.AsideKey(from))
 	}
 	return os.Rename(src, dst)
 }
 
 // Delete removes the file or folder at key; a missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	p := s.LocalPath(key)
-	if key == "" || key == "." || strings.HasPrefix(filepath.Clean(key), "..") {
-		return errors.New("refusing to delete outside the storage root: " + key)
+	if err := checkKey(key); err != nil {
+		return err
 	}
-	err := os.RemoveAll(p)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	p := s.LocalPath(key)
+	fi, err := os.Lstat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() && fault.Enabled {
+		// A crash in the middle of a folder delete leaves part of it.
+		if err := removeOneFile(p); err != nil {
+			return err
+		}
+		if err := fault.Hit(fault.StoreDeleteMid); err != nil {
+			return err
+		}
+	}
+	if err := os.RemoveAll(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
 }
 
-// Stat returns the size of key (summed over a folder) and whether it is a folder.
-func (s *Store) Stat(ctx context.Context, key string) (int64, bool, error) {
+// removeOneFile deletes the first file found below dir (fault builds only).
+func removeOneFile(dir string) error {
+	stop := errors.New("stop")
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if err := os.Remove(p); err != nil {
+			return err
+		}
+		return stop
+	})
+	if errors.Is(err, stop) {
+		return nil
+	}
+	return err
+}
+
+// Stat describes key.
+func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
+	if err := checkKey(key); err != nil {
+		return blob.Info{}, err
+	}
 	p := s.LocalPath(key)
-	info, err := os.Stat(p)
+	fi, err := os.Stat(p)
 	if err != nil {
-		return 0, false, err
+		return blob.Info{}, err
 	}
-	if !info.IsDir() {
-		return info.Size(), false, nil
+	info := blob.Info{Size: fi.Size(), ModTime: fi.ModTime()}
+	if !fi.IsDir() {
+		return info, nil
 	}
-	var size int64
+	info.Size, info.IsDir = 0, true
 	err = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.ModTime().After(info.ModTime) {
+			info.ModTime = fi.ModTime()
+		}
 		if !d.IsDir() {
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			size += fi.Size()
+			info.Size += fi.Size()
+			info.NFiles++
 		}
 		return nil
 	})
-	return size, true, err
+	return info, err
 }
 
-// List returns the keys of all files under prefix, slash-separated.
-func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
-	var keys []string
+// List returns every file below prefix, keys slash-separated.
+func (s *Store) List(ctx context.Context, prefix string) ([]blob.Entry, error) {
+	var out []blob.Entry
 	base := s.LocalPath(prefix)
 	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -154,11 +221,25 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 			}
 			return err
 		}
-		if !d.IsDir() {
-			rel, _ := filepath.Rel(s.root, p)
-			keys = append(keys, filepath.ToSlash(rel))
+		if err := ctx.Err(); err != nil {
+			return err
 		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // deleted while we listed
+			}
+			return err
+		}
+		rel, err := filepath.Rel(s.root, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, blob.Entry{Key: filepath.ToSlash(rel), Size: fi.Size(), ModTime: fi.ModTime()})
 		return nil
 	})
-	return keys, err
+	return out, err
 }

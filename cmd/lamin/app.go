@@ -18,17 +18,26 @@ import (
 
 // app carries what every command shares: the streams and global flags.
 type app struct {
-	stdin   *bufio.Reader
-	tty     bool // stdin is a terminal, which echoes the answer and its newline
+	stdin   io.Reader
+	lines   chan line // lines read from stdin, by one goroutine started at the first question
+	eof     bool      // stdin has ended
+	tty     bool      // stdin is a terminal, which echoes the answer and its newline
 	stdout  io.Writer
 	stderr  io.Writer
 	verbose bool
+	ctx     context.Context // ends at Ctrl-C
+}
+
+// line is one answer read from stdin.
+type line struct {
+	text string
+	err  error
 }
 
 // run executes the command line and returns the exit code; it is main without
 // os.Exit, so tests run commands in-process too.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: bufio.NewReader(stdin), stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, ctx: ctx}
 	if f, ok := stdin.(*os.File); ok {
 		a.tty = term.IsTerminal(int(f.Fd()))
 	}
@@ -41,18 +50,54 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return 0
 	}
-	var ue usageError
-	if errors.As(err, &ue) || strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") ||
-		strings.Contains(err.Error(), "arg(s)") || strings.HasPrefix(err.Error(), "required flag") {
+	var re ranError
+	if !errors.As(err, &re) {
+		// Not from a command's body: cobra refused the command line itself
+		// (unknown command or flag, wrong arguments, flags that exclude each other).
 		fmt.Fprintf(stderr, "✗ %v\n", err)
 		fmt.Fprintf(stderr, "• see `%s --help`\n", strings.TrimSpace("lamin "+commandPath(root, args)))
 		return ln.ExitInvalid
+	}
+	err = re.err
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "✗ %v\n", err)
+		fmt.Fprintf(stderr, "• see `%s --help`\n", strings.TrimSpace("lamin "+commandPath(root, args)))
+		return ln.ExitInvalid
+	}
+	code := ln.ExitCode(err)
+	if code == ln.ExitInterrupted {
+		fmt.Fprintf(stderr, "✗ interrupted: %v\n", err)
+		fmt.Fprintln(stderr, "• what was cut off is repaired when the instance is next opened (or by `lamin check --repair`)")
+		return code
 	}
 	fmt.Fprintf(stderr, "✗ %v\n", err)
 	if h := ln.Hint(err); h != "" {
 		fmt.Fprintf(stderr, "• %s\n", h)
 	}
-	return ln.ExitCode(err)
+	return code
+}
+
+// ranError marks an error returned by a command's body, as opposed to one
+// cobra raised while parsing the command line.
+type ranError struct{ err error }
+
+func (e ranError) Error() string { return e.err.Error() }
+func (e ranError) Unwrap() error { return e.err }
+
+// markRun wraps the body of every command below c so its errors are ranErrors.
+func markRun(c *cobra.Command) {
+	if body := c.RunE; body != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if err := body(cmd, args); err != nil {
+				return ranError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRun(sub)
+	}
 }
 
 func commandPath(root *cobra.Command, args []string) string {
@@ -81,8 +126,9 @@ func (a *app) rootCommand() *cobra.Command {
 and bytes in a local folder, with versions and a record lifecycle: trash → restore → permanent delete.
 
 Exit codes: 0 ok · 1 failure (I/O, storage, database, bytes left by a purge that will be retried)
-· 2 usage or invalid input · 3 not found · 4 refused (protected, locked, not empty, foreign storage)
-· 5 cancelled at a prompt.`,
+· 2 usage or invalid input · 3 not found · 4 refused (protected, locked, not empty, foreign storage,
+changed since you were asked) · 5 cancelled at a prompt (also Ctrl-C there) · 130 interrupted (Ctrl-C
+during work; the next open repairs what was cut off).`,
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "also show success and info messages")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
@@ -90,6 +136,7 @@ Exit codes: 0 ok · 1 failure (I/O, storage, database, bytes left by a purge tha
 		a.logoutCommand(), a.settingsCommand(), a.saveCommand(), a.listCommand(), a.getCommand(), a.deleteCommand(),
 		a.restoreCommand(), a.updateCommand(), a.createCommand(), a.loadCommand(), a.checkCommand(), a.logCommand(),
 		a.demoCommand())
+	markRun(root)
 	return root
 }
 
@@ -116,25 +163,61 @@ func (a *app) options() ln.Options {
 }
 
 // confirm prints the prompt on stderr and reads one line from stdin, terminal or
-// not; only "y" confirms, end of input cancels.
+// not; only "y" confirms, end of input (or Ctrl-C) cancels.
 func (a *app) confirm(prompt string) bool {
 	return a.answer(prompt) == "y"
 }
 
+// answer puts a question and waits for a line of stdin, or for Ctrl-C (then
+// it returns "" and the command's context is done, which the library takes as
+// a cancellation). No lock is held while it waits.
 func (a *app) answer(prompt string) string {
 	fmt.Fprint(a.stderr, prompt)
 	if !strings.HasSuffix(prompt, " ") {
 		fmt.Fprint(a.stderr, " ")
 	}
-	line, err := a.stdin.ReadString('\n')
-	if !a.tty || (err != nil && line == "") {
-		fmt.Fprintln(a.stderr) // nothing echoed the answer's newline
+	if a.eof {
+		fmt.Fprintln(a.stderr)
+		return "" // end of input answers every later question
 	}
-	return strings.TrimSpace(line)
+	if a.lines == nil {
+		a.lines = make(chan line)
+		go func() {
+			r := bufio.NewReader(a.stdin)
+			for {
+				s, err := r.ReadString('\n')
+				a.lines <- line{s, err}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case <-a.ctx.Done():
+		fmt.Fprintln(a.stderr)
+		return ""
+	case l := <-a.lines:
+		if !a.tty || (l.err != nil && l.text == "") {
+			fmt.Fprintln(a.stderr) // nothing echoed the answer's newline
+		}
+		if l.err != nil {
+			a.eof = true
+		}
+		return strings.TrimSpace(l.text)
+	}
 }
 
 func (a *app) open(cmd *cobra.Command) (*ln.Instance, error) {
 	return ln.Open(cmd.Context(), "", a.options())
+}
+
+// openReadOnly opens the connected instance for a command that changes
+// nothing (a dry run): nothing is migrated, repaired or written.
+func (a *app) openReadOnly(cmd *cobra.Command) (*ln.Instance, error) {
+	o := a.options()
+	o.ReadOnly = true
+	return ln.Open(cmd.Context(), "", o)
 }
 
 func (a *app) printJSON(v any) error {

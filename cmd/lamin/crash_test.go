@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	ln "github.com/lamindb-go/lamindb"
+	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
@@ -81,11 +81,14 @@ func liveOwner(t *testing.T) string {
 	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), f[19])
 }
 
+// cleanCheck is what `lamin check` prints for a consistent instance.
+const cleanCheck = "rows without bytes: 0\nbytes of the wrong size: 0\nmanaged files without rows: 0\nstale storing marks: 0\npending purges: 0\ndatabase problems: 0\n"
+
 // checkClean runs `lamin check` and wants it to find nothing.
 func checkClean(t *testing.T, e *env) {
 	t.Helper()
 	r := e.run("", "check")
-	want := "rows without bytes: 0\nmanaged files without rows: 0\nstale storing marks: 0\npending purges: 0\n"
+	want := cleanCheck
 	if r.code != 0 || r.stdout != want {
 		t.Errorf("lamin check after the crash: want exit 0 and\n%s\ngot:\n%s", want, r)
 	}
@@ -98,32 +101,32 @@ func checkClean(t *testing.T, e *env) {
 func TestCrashSafety(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		point ln.FaultPoint
+		point string
 		purge bool // the crash is in a bulk purge of three artifacts, else in a save
 		// for saves: whether the artifact exists after the repair (the save completed)
 		saved bool
 		// what the crash leaves before any reopen
 		storing, intents, filesLeft int
 	}{
-		{point: ln.FaultSaveAfterInsert, saved: false, storing: 1},
-		{point: ln.FaultSaveMidWrite, saved: false, storing: 1},
-		{point: ln.FaultSaveAfterWrite, saved: false, storing: 1},
-		{point: ln.FaultSaveAfterRename, saved: true, storing: 1},
-		{point: ln.FaultPurgeAfterCommit, purge: true, intents: 3, filesLeft: 3},
-		{point: ln.FaultPurgeMidDelete, purge: true, intents: 3, filesLeft: 2},
+		{point: fault.SaveAfterInsert, saved: false, storing: 1},
+		{point: fault.SaveMidWrite, saved: false, storing: 1},
+		{point: fault.SaveAfterWrite, saved: false, storing: 1},
+		{point: fault.SaveAfterRename, saved: true, storing: 1},
+		{point: fault.PurgeAfterCommit, purge: true, intents: 3, filesLeft: 3},
+		{point: fault.PurgeMidDelete, purge: true, intents: 3, filesLeft: 2},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.point), func(t *testing.T) {
 			t.Parallel()
 			e, root, raw, other := bulkEnv(t)
-			fault := []string{"LAMIN_FAULT=" + string(tc.point)}
+			faultEnv := []string{"LAMIN_FAULT=" + tc.point}
 			var r result
 			if tc.purge {
 				e.ok("delete", "artifact", "--filter", "key__startswith=raw/")
-				r = e.exec(fault, "", "delete", "artifact", "--filter", "key__startswith=raw/", "--branch", "trash", "--yes")
+				r = e.exec(faultEnv, "", "delete", "artifact", "--filter", "key__startswith=raw/", "--branch", "trash", "--yes")
 			} else {
 				e.write("new.txt", "new content\n")
-				r = e.exec(fault, "", "save", "new.txt", "--key", "new/new.txt")
+				r = e.exec(faultEnv, "", "save", "new.txt", "--key", "new/new.txt")
 			}
 			if r.signal != syscall.SIGKILL {
 				t.Fatalf("want the process killed by SIGKILL at %s, got:\n%s", tc.point, r)
@@ -206,7 +209,7 @@ func TestRepairSparesLiveProcesses(t *testing.T) {
 		e := newEnv(t)
 		root := e.init("inst")
 		e.write("new.txt", "new\n")
-		r := e.exec([]string{"LAMIN_FAULT=" + string(ln.FaultSaveAfterInsert)}, "", "save", "new.txt", "--key", "new.txt")
+		r := e.exec([]string{"LAMIN_FAULT=" + (fault.SaveAfterInsert)}, "", "save", "new.txt", "--key", "new.txt")
 		if r.signal != syscall.SIGKILL {
 			t.Fatalf("want SIGKILL, got:\n%s", r)
 		}
@@ -235,7 +238,7 @@ func TestRepairSparesLiveProcesses(t *testing.T) {
 	// be owned by this live process; it returns the dead owner.
 	crashedPurge := func(t *testing.T) (*env, string, string) {
 		e, root, _, _ := bulkEnv(t)
-		r := e.exec([]string{"LAMIN_FAULT=" + string(ln.FaultPurgeAfterCommit)}, "", "delete", "artifact", "--filter", "key__startswith=raw/", "--permanent")
+		r := e.exec([]string{"LAMIN_FAULT=" + (fault.PurgeAfterCommit)}, "", "delete", "artifact", "--filter", "key__startswith=raw/", "--permanent")
 		if r.signal != syscall.SIGKILL {
 			t.Fatalf("want SIGKILL, got:\n%s", r)
 		}

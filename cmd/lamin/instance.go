@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
+	"iter"
 
 	"github.com/spf13/cobra"
 
@@ -33,8 +38,8 @@ func (a *app) initCommand() *cobra.Command {
 
 func (a *app) connectCommand() *cobra.Command {
 	return &cobra.Command{
-		Use:   "connect NAME",
-		Short: "make an instance the current one",
+		Use:   "connect NAME|PATH",
+		Short: "make an instance the current one (PATH: a storage root holding an instance, wherever it moved)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := ln.Connect(cmd.Context(), args[0], a.options())
@@ -125,73 +130,153 @@ func (a *app) settingsCommand() *cobra.Command {
 }
 
 func (a *app) checkCommand() *cobra.Command {
-	var repair, asJSON bool
+	var o ln.CheckOptions
+	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "check [--repair]",
-		Short: "consistency: rows without bytes, managed files without rows, stale marks, pending purges",
-		Args:  cobra.NoArgs,
+		Use:   "check [--repair] [--deep] [--grace DUR] [--empty-quarantine]",
+		Short: "consistency: rows without bytes, sizes (hashes with --deep), the database, managed files without rows, unfinished saves and purges",
+		Long: `lamin check compares every artifact's row with its bytes (existence and size; with --deep the
+hash), runs the database's own quick_check, and lists managed files no row claims, saves and purges that
+a crashed process left unfinished, and what earlier repairs quarantined. It exits 1 when anything is
+inconsistent (quarantined files are not).
+
+--repair finishes or undoes crashed saves, finishes crashed purges, and moves managed files that no row
+claims into .lamindb/.quarantine/ once they are older than --grace (default 1h): a younger one may be a
+save in flight. Nothing is deleted; rows without bytes are kept (their metadata may be all that is left).
+--empty-quarantine deletes what is in the quarantine.`,
+		Args: cobra.NoArgs,
 		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) error {
-			r, err := in.Check(cmd.Context(), repair)
+			r, err := in.Check(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return a.printJSON(r)
-			}
-			section := func(title string, xs []string) {
-				fmt.Fprintf(a.stdout, "%s: %d\n", title, len(xs))
-				for _, x := range xs {
-					fmt.Fprintf(a.stdout, "  %s\n", x)
+				if err := a.printJSON(r); err != nil {
+					return err
 				}
-			}
-			section("rows without bytes", r.MissingBytes)
-			section("managed files without rows", r.OrphanFiles)
-			section("stale storing marks", r.StaleMarks)
-			section("pending purges", r.PendingPurges)
-			if repair {
-				section("repaired", r.Repaired)
-				if len(r.MissingBytes) > 0 {
-					return fmt.Errorf("%d artifact rows have no bytes; their metadata is kept", len(r.MissingBytes))
-				}
-				return nil
+			} else {
+				a.printCheck(r, o)
 			}
 			if !r.OK() {
-				return fmt.Errorf("inconsistencies found; run `lamin check --repair`")
+				if o.Repair {
+					return ln.ErrorOf(ln.ErrFailure, "inconsistencies remain after the repair (see above)")
+				}
+				return ln.ErrorOf(ln.ErrFailure, "inconsistencies found; see above, and `lamin check --repair`")
 			}
 			return nil
 		}),
 	}
-	cmd.Flags().BoolVar(&repair, "repair", false, "finish crashed saves and purges, remove managed files without rows")
+	cmd.Flags().BoolVar(&o.Repair, "repair", false, "finish crashed saves and purges, quarantine managed files without rows")
+	cmd.Flags().BoolVar(&o.Deep, "deep", false, "also recompute every artifact's hash from its bytes")
+	cmd.Flags().DurationVar(&o.Grace, "grace", ln.DefaultGrace, "with --repair: leave files younger than this alone")
+	cmd.Flags().BoolVar(&o.EmptyQuarantine, "empty-quarantine", false, "delete what earlier repairs quarantined")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
+// printCheck prints a check report section by section.
+func (a *app) printCheck(r *ln.CheckReport, o ln.CheckOptions) {
+	section := func(title string, xs []string) {
+		fmt.Fprintf(a.stdout, "%s: %d\n", title, len(xs))
+		for _, x := range xs {
+			fmt.Fprintf(a.stdout, "  %s\n", x)
+		}
+	}
+	sections := func(r *ln.CheckReport) {
+		section("rows without bytes", r.MissingBytes)
+		section("bytes of the wrong size", r.WrongSize)
+		if o.Deep {
+			section("bytes with the wrong hash", r.WrongHash)
+		}
+		section("managed files without rows", r.OrphanFiles)
+		section("stale storing marks", r.StaleMarks)
+		section("pending purges", r.PendingPurges)
+		section("database problems", r.Database)
+		if len(r.Quarantined) > 0 {
+			section("quarantined (not an error; --empty-quarantine deletes them)", r.Quarantined)
+		}
+	}
+	sections(r)
+	if o.Repair || o.EmptyQuarantine {
+		section("repaired", r.Repaired)
+	}
+	if r.Remaining != nil {
+		fmt.Fprintln(a.stdout, "after the repair:")
+		sections(r.Remaining)
+	}
+}
+
 func (a *app) logCommand() *cobra.Command {
 	var limit int
-	var asJSON bool
+	var asJSON, asCSV bool
 	cmd := &cobra.Command{
-		Use:   "log [--limit N] [--json]",
-		Short: "the audit log: who trashed, restored, purged, locked what, newest first",
+		Use:   "log [--limit N] [--json|--csv]",
+		Short: "the audit log: who trashed, restored, purged, locked, updated what, newest first",
 		Args:  cobra.NoArgs,
 		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) error {
-			evs, err := in.AuditLog(cmd.Context(), limit)
-			if err != nil {
-				return err
+			w := bufio.NewWriterSize(a.stdout, 64<<10)
+			defer w.Flush()
+			header := []string{"id", "created_at", "user", "action", "registry", "uid", "from_branch_id", "to_branch_id", "bytes"}
+			row := func(e ln.AuditEvent) []string {
+				return []string{fmt.Sprint(e.ID), e.CreatedAt, e.User, e.Action, e.Registry, e.UID, ptrText(e.From), ptrText(e.To), ptrText(e.Bytes)}
 			}
-			if asJSON {
-				return a.printJSON(evs)
+			events := in.AuditEvents(cmd.Context(), limit)
+			switch {
+			case asJSON:
+				return streamJSON(w, events)
+			case asCSV:
+				cw := csv.NewWriter(w)
+				cw.Write(header)
+				for e, err := range events {
+					if err != nil {
+						return err
+					}
+					cw.Write(row(e))
+				}
+				cw.Flush()
+				return cw.Error()
 			}
-			rows := make([][]string, len(evs))
-			for i, e := range evs {
-				rows[i] = []string{fmt.Sprint(e.ID), e.CreatedAt, e.User, e.Action, e.Registry, e.UID, ptrText(e.From), ptrText(e.To), ptrText(e.Bytes)}
-			}
-			printTable(a.stdout, []string{"id", "created_at", "user", "action", "registry", "uid", "from_branch_id", "to_branch_id", "bytes"}, rows)
-			return nil
+			return streamTable(w, header, func(yield func([]string, error) bool) {
+				for e, err := range events {
+					if !yield(row(e), err) {
+						return
+					}
+				}
+			})
 		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 50, "number of events (0: all)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+	cmd.Flags().BoolVar(&asCSV, "csv", false, "print CSV with a header row")
+	cmd.MarkFlagsMutuallyExclusive("json", "csv")
 	return cmd
+}
+
+// streamJSON writes a JSON array one element at a time: a long audit log is
+// never held in memory.
+func streamJSON[T any](w io.Writer, seq iter.Seq2[T, error]) error {
+	io.WriteString(w, "[")
+	n := 0
+	for v, err := range seq {
+		if err != nil {
+			return err
+		}
+		b, err := json.MarshalIndent(v, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, "\n  ")
+		w.Write(b)
+		n++
+	}
+	if n > 0 {
+		io.WriteString(w, "\n")
+	}
+	_, err := io.WriteString(w, "]\n")
+	return err
 }
 
 func ptrText(p *int64) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -38,6 +39,68 @@ func printTable(w io.Writer, header []string, rows [][]string) {
 	for _, line := range strings.Split(t.Render(), "\n") {
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
+}
+
+// tableChunk is how many rows streamTable lays out like printTable before it
+// fixes the column widths and streams the rest.
+const tableChunk = 1000
+
+// streamTable prints rows as printTable does; past tableChunk rows it keeps
+// the widths of the first chunk and streams the rest, so memory stays flat
+// however long the input (wider cells then simply push their line out).
+func streamTable(w io.Writer, header []string, rows iter.Seq2[[]string, error]) error {
+	var first [][]string
+	var widths []int
+	var ferr error
+	for r, err := range rows {
+		if err != nil {
+			ferr = err
+			break
+		}
+		if widths == nil && len(first) < tableChunk {
+			first = append(first, r)
+			continue
+		}
+		if widths == nil {
+			widths = columnWidths(header, first)
+			writeFixed(w, header, widths)
+			for _, f := range first {
+				writeFixed(w, f, widths)
+			}
+			first = nil
+		}
+		writeFixed(w, r, widths)
+	}
+	if widths == nil {
+		printTable(w, header, first)
+	}
+	return ferr
+}
+
+func columnWidths(header []string, rows [][]string) []int {
+	ws := make([]int, len(header))
+	for i, h := range header {
+		ws[i] = text.RuneWidthWithoutEscSequences(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			ws[i] = max(ws[i], text.RuneWidthWithoutEscSequences(c))
+		}
+	}
+	return ws
+}
+
+// writeFixed writes one row in columns of the given widths, two spaces apart.
+func writeFixed(w io.Writer, row []string, widths []int) {
+	var b strings.Builder
+	for i, c := range row {
+		b.WriteString(c)
+		if i < len(row)-1 {
+			b.WriteString(strings.Repeat(" ", max(0, widths[i]-text.RuneWidthWithoutEscSequences(c))+2))
+		}
+	}
+	b.WriteByte('\n')
+	io.WriteString(w, b.String())
 }
 
 // printRecords prints records as lamindb's to_dataframe() shows them: with rows,

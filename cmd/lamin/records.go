@@ -236,7 +236,11 @@ lamin delete NAME deletes an instance (refused while its .lamindb/ folder holds 
 				}
 				return a.deleteInstance(cmd, args[0], force, dryRun, asJSON)
 			}
-			in, err := a.open(cmd)
+			open := a.open
+			if dryRun {
+				open = a.openReadOnly
+			}
+			in, err := open(cmd)
 			if err != nil {
 				return err
 			}
@@ -339,7 +343,16 @@ func (a *app) restoreCommand() *cobra.Command {
 		Use:   "restore REGISTRY (--uid U|--key K|--filter F…) [--branch trash|archive] [--dry-run]",
 		Short: "move records back to main (--filter searches the trash unless --branch says otherwise)",
 		Args:  cobra.ExactArgs(1),
-		RunE: a.onInstance(func(cmd *cobra.Command, args []string, in *ln.Instance) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
+			open := a.open
+			if dryRun {
+				open = a.openReadOnly
+			}
+			in, err := open(cmd)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
 			q, err := address(in, args[0], uid, key, filters)
 			if err != nil {
 				return err
@@ -358,7 +371,7 @@ func (a *app) restoreCommand() *cobra.Command {
 				return a.printJSON(plan)
 			}
 			return nil
-		}),
+		},
 	}
 	cmd.Flags().StringVar(&uid, "uid", "", "uid or 16-character stem")
 	cmd.Flags().StringVar(&key, "key", "", "key (newest first)")

@@ -78,7 +78,7 @@ func seeded(t testing.TB) *sqldb.DB {
 			seedErr = err
 			return
 		}
-		seedErr = db.Tx(ctx, func(tx *sqldb.Tx) error {
+		seedErr = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
 			for _, s := range seedSQL {
 				if _, err := tx.ExecContext(ctx, s); err != nil {
 					return err

@@ -4,6 +4,17 @@
 // The SQL itself is hand-written in the subset SQLite and PostgreSQL share; the
 // dialect covers what differs (migrations, constraint errors, case-insensitive
 // matching). Only SQLite is implemented so far.
+//
+// Three promises hold for every caller:
+//   - Driver errors are classified here, once, into the errors of internal/errs
+//     (a unique key taken, a foreign key that protects, a busy or read-only or
+//     malformed database); no raw driver text needs to reach a user.
+//   - Writers queue: a write transaction that finds the database locked by
+//     another process waits its turn (with a message after a while) instead of
+//     failing with SQLITE_BUSY.
+//   - A database that is read-only (read-only storage, ReadOnly option, or a
+//     schema newer than this binary knows) can be queried, and every write is
+//     refused with an error that says why.
 package sqldb
 
 import (
@@ -14,18 +25,30 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/pressly/goose/v3"
+	"golang.org/x/sys/unix"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/lamindb-go/lamindb/internal/errs"
 )
 
 //go:embed migrations
 var migrations embed.FS
+
+// VersionTable is the table that records our schema version. It is ours (the
+// lamin_ prefix), beside lamindb's own django_migrations; goose's default name
+// goose_db_version, used by earlier releases, is renamed on open.
+const VersionTable = "lamin_goose_db_version"
 
 // DB is an open instance database. Its query methods reuse prepared
 // statements: parsing SQL is most of the cost of a small query with
@@ -35,8 +58,41 @@ type DB struct {
 	// Dialect describes the SQL engine behind DB.
 	Dialect Dialect
 
+	path     string
+	ident    fileID // the database file as opened; a write finding another one stops
+	readOnly error  // non-nil: every write is refused with it
+	stale    int64  // an older schema version a read-only open could not migrate
+	opts     Options
+
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+}
+
+// Options configure OpenSQLite. The zero value opens for reading and writing
+// and migrates.
+type Options struct {
+	// ReadOnly opens without migrating and refuses every write (dry runs).
+	ReadOnly bool
+	// BusyTimeout is how long SQLite itself waits for another writer before a
+	// write transaction retries; zero means 5 s.
+	BusyTimeout time.Duration
+	// WriteWait bounds how long a write transaction queues behind other
+	// processes in all; zero means 10 minutes.
+	WriteWait time.Duration
+	// Waiting is told once per transaction that it has been waiting for the
+	// write lock for a while; nil says nothing.
+	Waiting func(waited time.Duration)
+}
+
+// fileID identifies a file across renames: device and inode.
+type fileID struct{ dev, ino uint64 }
+
+func statID(p string) (fileID, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(p, &st); err != nil {
+		return fileID{}, err
+	}
+	return fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
 }
 
 // maxCachedStmts bounds the cache: statements whose text varies (IN lists of
@@ -72,31 +128,66 @@ func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// ExecContext runs a statement, prepared once per query text.
-func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := db.stmt(ctx, query)
-	if err != nil || st == nil {
-		return db.DB.ExecContext(ctx, query, args...)
+// cached returns the prepared statement for query if it is in the cache.
+func (db *DB) cached(query string) *sql.Stmt {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.stmts[query]
+}
+
+// inOwnTx reports a query on the DB from inside one of its own transactions:
+// with one connection it would wait for itself forever, so it is an error.
+func (db *DB) inOwnTx(ctx context.Context) error {
+	if ctx.Value(txKey{}) == db {
+		return errors.New("internal error: a query on the database inside its own transaction (use the transaction)")
 	}
-	return st.ExecContext(ctx, args...)
+	return nil
+}
+
+// ExecContext runs a statement outside any transaction, prepared once per
+// query text; a busy database is retried.
+func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := db.inOwnTx(ctx); err != nil {
+		return nil, err
+	}
+	if db.readOnly != nil {
+		return nil, db.readOnly
+	}
+	var res sql.Result
+	err := db.retryBusy(ctx, func() error {
+		st, err := db.stmt(ctx, query)
+		if err != nil || st == nil {
+			res, err = db.DB.ExecContext(ctx, query, args...)
+			return err
+		}
+		res, err = st.ExecContext(ctx, args...)
+		return err
+	})
+	return res, classify(err)
 }
 
 // QueryContext runs a query, prepared once per query text.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := db.stmt(ctx, query)
-	if err != nil || st == nil {
-		return db.DB.QueryContext(ctx, query, args...)
+	if err := db.inOwnTx(ctx); err != nil {
+		return nil, err
 	}
-	return st.QueryContext(ctx, args...)
+	var rows *sql.Rows
+	err := db.retryBusy(ctx, func() error {
+		st, err := db.stmt(ctx, query)
+		if err != nil || st == nil {
+			rows, err = db.DB.QueryContext(ctx, query, args...)
+			return err
+		}
+		rows, err = st.QueryContext(ctx, args...)
+		return err
+	})
+	return rows, classify(err)
 }
 
 // QueryRowContext runs a query for one row, prepared once per query text.
-func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := db.stmt(ctx, query)
-	if err != nil || st == nil {
-		return db.DB.QueryRowContext(ctx, query, args...)
-	}
-	return st.QueryRowContext(ctx, args...)
+func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *Row {
+	rows, err := db.QueryContext(ctx, query, args...)
+	return &Row{rows: rows, err: err}
 }
 
 // Close closes the cached statements and the database.
@@ -110,67 +201,53 @@ func (db *DB) Close() error {
 	return db.DB.Close()
 }
 
-// cached returns the prepared statement for query if it is in the cache.
-func (db *DB) cached(query string) *sql.Stmt {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	return db.stmts[query]
+// StaleSchema returns the schema version of a database opened read-only that
+// needs migrating (which a read-only open cannot do), or 0.
+func (db *DB) StaleSchema() int64 { return db.stale }
+
+// ReadOnly returns why the database refuses writes, or nil.
+func (db *DB) ReadOnly() error { return db.readOnly }
+
+// Path returns the database file.
+func (db *DB) Path() string { return db.path }
+
+// retryBusy runs fn again while it fails because another connection holds a
+// lock SQLite's own busy wait gave up on. Only statements that fail before
+// doing anything report busy, so running them again is safe.
+func (db *DB) retryBusy(ctx context.Context, fn func() error) error {
+	var start time.Time
+	for attempt := 0; ; attempt++ {
+		err := fn()
+		if err == nil || !db.Dialect.IsBusy(err) {
+			return err
+		}
+		if start.IsZero() {
+			start = time.Now()
+		}
+		if time.Since(start) > db.opts.WriteWait {
+			return err
+		}
+		if werr := sleepCtx(ctx, backoff(attempt)); werr != nil {
+			return werr
+		}
+	}
 }
 
-// Tx is a write transaction whose query methods reuse the DB's prepared
-// statements. A statement not cached yet runs unprepared and is prepared once
-// the transaction ends: preparing needs the connection the transaction holds.
-type Tx struct {
-	*sql.Tx
-	db      *DB
-	missing []string
-	local   map[string]*sql.Stmt // prepared on this transaction, for statements it repeats
+// backoff is the pause before the next attempt: short at first, at most 200 ms.
+func backoff(attempt int) time.Duration {
+	d := time.Duration(5<<min(attempt, 6)) * time.Millisecond
+	return min(d, 200*time.Millisecond)
 }
 
-func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
-	if st := tx.db.cached(query); st != nil {
-		return tx.Tx.StmtContext(ctx, st)
-	}
-	if st, ok := tx.local[query]; ok {
-		return st
-	}
-	if len(tx.local) >= maxCachedStmts {
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
 		return nil
 	}
-	st, err := tx.Tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	if tx.local == nil {
-		tx.local = map[string]*sql.Stmt{}
-	}
-	tx.local[query] = st
-	tx.missing = append(tx.missing, query)
-	return st
-}
-
-// ExecContext runs a statement in the transaction.
-func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := tx.prepared(ctx, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return tx.Tx.ExecContext(ctx, query, args...)
-}
-
-// QueryContext runs a query in the transaction.
-func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := tx.prepared(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return tx.Tx.QueryContext(ctx, query, args...)
-}
-
-// QueryRowContext runs a query for one row in the transaction.
-func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := tx.prepared(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return tx.Tx.QueryRowContext(ctx, query, args...)
 }
 
 // Dialect is what differs between the SQL engines we support.
@@ -191,49 +268,102 @@ func (SQLite) Name() string { return "sqlite" }
 
 // IsUniqueViolation reports whether err is SQLite's UNIQUE or PRIMARY KEY constraint error.
 func (SQLite) IsUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		c := se.Code()
-		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	if errors.Is(err, errs.Taken) {
+		return true
 	}
-	return false
+	c := sqliteCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
 // IsBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED.
 func (SQLite) IsBusy(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		c := se.Code() & 0xff
-		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
-	}
-	return false
+	c := sqliteCode(err) & 0xff
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 }
 
-// OpenSQLite opens (creating if needed) the SQLite database at path with WAL,
+// sqliteCode returns the extended result code of a SQLite error, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at file with WAL,
 // synchronous=NORMAL, a busy timeout, foreign keys and immediate write
 // transactions, and migrates it to the newest schema. The pool holds a single
 // connection: SQLite has one writer anyway, and a second connection of the same
 // process only adds lock contention (busy waits) between the two.
-func OpenSQLite(ctx context.Context, file string) (*DB, error) {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(1)"} {
-		q.Add("_pragma", p)
+//
+// A database on read-only storage is opened immutable and read-only; one
+// whose schema is newer than this binary's is opened but refuses writes.
+func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
+	var opts Options
+	if len(o) > 0 {
+		opts = o[0]
 	}
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + file + "?" + q.Encode()
-	sdb, err := sql.Open("sqlite", dsn)
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.WriteWait <= 0 {
+		opts.WriteWait = 10 * time.Minute
+	}
+	db := &DB{Dialect: SQLite{}, path: file, opts: opts}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	switch {
+	case readOnlyFS(filepath.Dir(file)):
+		// Nothing can change the file, and SQLite could not create its -shm
+		// beside it: read it as immutable.
+		if _, err := os.Stat(file); err != nil {
+			return nil, errs.Wrap(errs.NotFound, err, "no database at %s", file)
+		}
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+		db.readOnly = errs.New(errs.ReadOnly, "the instance at %s is on read-only storage: it can be read, not changed", filepath.Dir(filepath.Dir(file)))
+	case opts.ReadOnly:
+		if _, err := os.Stat(file); err != nil {
+			return nil, errs.Wrap(errs.NotFound, err, "no database at %s", file)
+		}
+		q.Add("_pragma", "query_only(1)")
+		db.readOnly = errs.New(errs.ReadOnly, "this command only reads the instance (internal error: it tried to write)")
+	default:
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+	}
+	sdb, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", file, err)
+		return nil, errs.Wrap(errs.Database, err, "open %s: %v", file, err)
 	}
 	sdb.SetMaxOpenConns(1)
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
-	db := &DB{DB: sdb, Dialect: SQLite{}}
-	if err := db.migrate(ctx); err != nil {
+	db.DB = sdb
+	if err := db.DB.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, errs.Wrap(errs.Database, err, "open the database %s: %v", file, classify(err))
+	}
+	if db.ident, err = statID(file); err != nil {
+		sdb.Close()
+		return nil, errs.Wrap(errs.Database, err, "open the database %s: %v", file, err)
+	}
+	if err := db.checkVersion(ctx); err != nil {
 		sdb.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// readOnlyFS reports whether dir lies on a file system mounted read-only.
+func readOnlyFS(dir string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return st.Flags&unix.ST_RDONLY != 0
 }
 
 // Version is the newest schema version embedded in this binary.
@@ -249,46 +379,125 @@ func Version(dialect string) int64 {
 	return max
 }
 
-// migrate brings the schema up to date. An up-to-date database costs one query,
-// which keeps the start-up of every command fast.
-func (db *DB) migrate(ctx context.Context) error {
+// SchemaVersion returns the database's schema version (0 for a new database).
+func (db *DB) SchemaVersion(ctx context.Context) (int64, error) {
+	for _, table := range []string{VersionTable, "goose_db_version"} {
+		var exists int
+		if err := db.DB.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&exists); err != nil {
+			return 0, classify(err)
+		}
+		if exists == 0 {
+			continue
+		}
+		var have sql.NullInt64
+		if err := db.DB.QueryRowContext(ctx, `SELECT max(version_id) FROM `+table+` WHERE is_applied`).Scan(&have); err != nil {
+			return 0, classify(err)
+		}
+		return have.Int64, nil
+	}
+	return 0, nil
+}
+
+// checkVersion migrates an older schema, and makes a newer one read-only.
+func (db *DB) checkVersion(ctx context.Context) error {
 	want := Version(db.Dialect.Name())
-	var have sql.NullInt64
-	err := db.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version`).Scan(&have)
-	if err == nil && have.Valid && have.Int64 >= want {
+	have, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return errs.Wrap(errs.Database, err, "read the schema version of %s: %v", db.path, err)
+	}
+	switch {
+	case have > want:
+		db.readOnly = errs.New(errs.ReadOnly, "the database %s has schema version %d, newer than this lamin knows (%d): it can be read, not changed; upgrade lamin to write to it", db.path, have, want)
 		return nil
+	case have == want:
+		return db.renameVersionTable(ctx) // an earlier release may have left goose's name
+	case db.readOnly != nil:
+		if have == 0 {
+			return errs.New(errs.NotFound, "no lamindb database at %s", db.path)
+		}
+		db.stale = have // read it as it is; the caller warns
+		return nil
+	}
+	return db.migrate(ctx)
+}
+
+// migrate brings the schema up to date under an exclusive lock on the
+// database file, so that two processes opening an old database do not both
+// apply the same migration. (flock is independent of SQLite's own fcntl locks.)
+func (db *DB) migrate(ctx context.Context) error {
+	f, err := os.Open(db.path)
+	if err != nil {
+		return errs.Wrap(errs.Database, err, "migrate %s: %v", db.path, err)
+	}
+	defer f.Close()
+	if err := flockCtx(ctx, f); err != nil {
+		return err
+	}
+	defer unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	if err := db.renameVersionTable(ctx); err != nil {
+		return err
+	}
+	want := Version(db.Dialect.Name())
+	have, err := db.SchemaVersion(ctx)
+	if err != nil || have >= want {
+		return err // another process migrated while we waited
 	}
 	sub, err := fs.Sub(migrations, path.Join("migrations", db.Dialect.Name()))
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, sub, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, sub, goose.WithDisableGlobalRegistry(true), goose.WithTableName(VersionTable))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate schema: %w", err)
+		return errs.Wrap(errs.Database, err, "migrate the schema of %s: %v", db.path, classify(err))
 	}
 	return nil
 }
 
-// Tx runs fn in one write transaction, committing when fn returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *Tx) error) error {
-	stx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// renameVersionTable gives goose's version table of earlier releases our name.
+func (db *DB) renameVersionTable(ctx context.Context) error {
+	if db.readOnly != nil {
+		return nil
 	}
-	tx := &Tx{Tx: stx, db: db}
-	defer func() {
-		stx.Rollback()
-		for _, q := range tx.missing {
-			db.stmt(ctx, q)
+	var old int
+	if err := db.DB.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&old); err != nil || old == 0 {
+		return classify(err)
+	}
+	_, err := db.DB.ExecContext(ctx, `ALTER TABLE goose_db_version RENAME TO `+VersionTable)
+	if err != nil && !strings.Contains(err.Error(), "no such table") {
+		return errs.Wrap(errs.Database, err, "rename the schema version table of %s: %v", db.path, classify(err))
+	}
+	return nil
+}
+
+// flockCtx takes an exclusive flock on f, waiting until ctx ends.
+func flockCtx(ctx context.Context, f *os.File) error {
+	for attempt := 0; ; attempt++ {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return nil
 		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			return errs.Wrap(errs.Database, err, "lock %s: %v", f.Name(), err)
+		}
+		if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+			return errs.Wrap(errs.Interrupted, err, "interrupted while waiting to migrate %s", f.Name())
+		}
 	}
-	return stx.Commit()
+}
+
+// QuickCheck runs SQLite's quick_check and returns its findings; nil means ok.
+func (db *DB) QuickCheck(ctx context.Context) ([]string, error) {
+	lines, err := Strings(ctx, db, `PRAGMA quick_check`)
+	if err != nil {
+		return nil, err
+	}
+	if len(lines) == 1 && lines[0] == "ok" {
+		return nil, nil
+	}
+	return lines, nil
 }
 
 // Placeholders returns "?, ?, …" with n placeholders.

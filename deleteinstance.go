@@ -1,0 +1,213 @@
+package lamindb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/lamindb-go/lamindb/internal/sqldb"
+)
+
+// DeleteInstanceOptions configure DeleteInstance.
+type DeleteInstanceOptions struct {
+	Options
+	// Force skips the confirmation.
+	Force bool
+	// DryRun reports what would be removed and changes nothing.
+	DryRun bool
+	// Confirm asks the user; nil with Force unset refuses with ErrConfirmationNeeded.
+	Confirm func(prompt string) bool
+}
+
+// InstanceDeletion is what deleting an instance removes (or would remove).
+type InstanceDeletion struct {
+	Slug    string   `json:"slug"`
+	Root    string   `json:"root"`
+	Remove  []string `json:"remove"`  // files and folders that go
+	Blocked []string `json:"blocked"` // managed files and work in progress that block the deletion
+}
+
+// DeleteInstance deletes an instance: its database, marker and settings. It is
+// refused while .lamindb/ holds anything but the database's own files, the
+// marker and our empty working folders, and while a save or purge is
+// unfinished; files outside .lamindb/ stay.
+//
+// The question is asked with no lock held. Then, holding the database's write
+// lock, everything is checked again: if anything arrived meanwhile (a save
+// landed), nothing is deleted (ErrChanged). A process that was waiting to write
+// finds the database gone and changes nothing.
+func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (*InstanceDeletion, error) {
+	opts := o.Options.withDefaults()
+	is, err := opts.Settings.Find(name)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(is.StorageRoot, managedDir)
+	ro := opts
+	ro.ReadOnly = true
+	in, err := openSettings(ctx, is, ro)
+	if err != nil {
+		if _, serr := os.Stat(filepath.Join(dir, dbFile)); os.IsNotExist(serr) && !o.DryRun {
+			// Only the settings are left: forget them.
+			return forgetInstance(is, o, opts)
+		}
+		return nil, err
+	}
+	d, err := in.instanceDeletion(ctx, in.db, is, opts)
+	in.Close()
+	if err != nil {
+		return nil, err
+	}
+	if o.DryRun {
+		return d, nil
+	}
+	if len(d.Blocked) > 0 {
+		return d, notEmptyError(dir, d.Blocked)
+	}
+	if !o.Force {
+		if o.Confirm == nil {
+			return d, errorf(ErrConfirmationNeeded, "deleting instance %s needs a confirmation", is.Slug())
+		}
+		yes := o.Confirm(fmt.Sprintf("Are you sure you want to delete instance %s? (y/n) ", is.Slug()))
+		if !yes || ctx.Err() != nil {
+			return d, errorf(ErrCancelled, "cancelled: instance %s not deleted", is.Slug())
+		}
+	}
+	unlock, err := lockFolder(dir)
+	if err != nil {
+		return d, err
+	}
+	defer unlock()
+	in, err = openSettings(ctx, is, opts)
+	if err != nil {
+		return d, err
+	}
+	opts.Notify.say(LevelImportant, "deleting instance %s", is.Slug())
+	err = in.db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		now, err := in.instanceDeletion(ctx, tx, is, opts)
+		if err != nil {
+			return err
+		}
+		if len(now.Blocked) > 0 || !slices.Equal(now.Remove, d.Remove) {
+			return withHint(errorf(ErrChanged, "instance %s changed since you were asked: %s now holds %d objects (%s); nothing was deleted",
+				is.Slug(), dir, len(now.Blocked), strings.Join(now.Blocked, ", ")), "look at it again: `lamin delete "+is.Name+" --dry-run`")
+		}
+		// Removed while the write lock is held: a writer waiting for it
+		// finds its database gone (sqldb checks the file) and writes nothing.
+		for _, p := range d.Remove[:len(d.Remove)-2] {
+			if err := os.RemoveAll(p); err != nil {
+				return errorf(ErrStorage, "delete instance: %v", err)
+			}
+		}
+		return errDeleted // roll back: nothing to commit to a deleted database
+	})
+	in.db.Close()
+	if err != errDeleted {
+		return d, err
+	}
+	return d, finishInstanceDeletion(is, dir, opts)
+}
+
+// errDeleted ends the transaction that deleted the instance's files.
+var errDeleted = errors.New("instance deleted")
+
+// instanceDeletion lists what deleting the instance removes and what blocks it.
+func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is InstanceSettings, opts Options) (*InstanceDeletion, error) {
+	dir := filepath.Join(is.StorageRoot, managedDir)
+	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot, Remove: []string{}, Blocked: []string{}}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, errorf(ErrStorage, "list %s: %v", dir, err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		p := filepath.Join(dir, n)
+		switch {
+		case n == markerFile, isDBFile(n):
+			d.Remove = append(d.Remove, p)
+		case (n == stagingDir || n == quarantineDir) && emptyDir(p):
+			d.Remove = append(d.Remove, p)
+		default:
+			d.Blocked = append(d.Blocked, blockedObjects(p)...)
+		}
+	}
+	var marks, intents int
+	if err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lamin_storing), (SELECT count(*) FROM lamin_purge_intent)`).Scan(&marks, &intents); err != nil {
+		return nil, err
+	}
+	if marks > 0 {
+		d.Blocked = append(d.Blocked, fmt.Sprintf("%d unfinished save(s)", marks))
+	}
+	if intents > 0 {
+		d.Blocked = append(d.Blocked, fmt.Sprintf("%d unfinished purge(s)", intents))
+	}
+	sort.Strings(d.Remove)
+	sort.Strings(d.Blocked)
+	d.Remove = append(d.Remove, dir, opts.Settings.instanceFile(is.Owner, is.Name))
+	return d, nil
+}
+
+// isDBFile reports whether a name in .lamindb/ is the database or one of SQLite's files beside it.
+func isDBFile(n string) bool {
+	return n == dbFile || n == dbFile+"-wal" || n == dbFile+"-shm" || n == dbFile+"-journal"
+}
+
+func emptyDir(p string) bool {
+	entries, err := os.ReadDir(p)
+	return err == nil && len(entries) == 0
+}
+
+func notEmptyError(dir string, blocked []string) error {
+	return errorf(ErrNotEmpty, "'%s' contains %d objects:\n%s\ndelete them prior to deleting the storage location",
+		dir, len(blocked), strings.Join(blocked, "\n"))
+}
+
+// forgetInstance removes the settings of an instance whose database is gone.
+func forgetInstance(is InstanceSettings, o DeleteInstanceOptions, opts Options) (*InstanceDeletion, error) {
+	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot, Remove: []string{opts.Settings.instanceFile(is.Owner, is.Name)}, Blocked: []string{}}
+	if !o.Force {
+		if o.Confirm == nil {
+			return d, errorf(ErrConfirmationNeeded, "forgetting instance %s needs a confirmation", is.Slug())
+		}
+		if !o.Confirm(fmt.Sprintf("Instance %s has no database at %s. Forget it? (y/n) ", is.Slug(), is.StorageRoot)) {
+			return d, errorf(ErrCancelled, "cancelled: instance %s not forgotten", is.Slug())
+		}
+	}
+	return d, finishInstanceDeletion(is, "", opts)
+}
+
+// finishInstanceDeletion removes the managed folder (if empty), tries the root
+// (like lamindb, only if empty), the settings, and logs the deletion.
+func finishInstanceDeletion(is InstanceSettings, dir string, opts Options) error {
+	if dir != "" {
+		_ = os.Remove(dir)
+		_ = os.Remove(is.StorageRoot)
+	}
+	if err := opts.Settings.removeInstance(is); err != nil {
+		return err
+	}
+	user, _ := opts.Settings.User()
+	_ = opts.Settings.logInstanceDeletion(fmt.Sprintf("%s\tdelete-instance\t%s\t%s\t%s",
+		formatTime(opts.Now()), is.Slug(), is.StorageRoot, user.Handle))
+	return nil
+}
+
+// blockedObjects lists the files under p (p itself if it is a file).
+func blockedObjects(p string) []string {
+	var out []string
+	filepath.WalkDir(p, func(path string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if len(out) == 0 {
+		out = append(out, p)
+	}
+	return out
+}

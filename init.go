@@ -1,0 +1,239 @@
+package lamindb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/lamindb-go/lamindb/internal/fault"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
+	"github.com/lamindb-go/lamindb/internal/uid"
+)
+
+// InitOptions describe a new instance.
+type InitOptions struct {
+	Options
+	// Storage is the root folder of the default storage location (required).
+	Storage string
+	// Name defaults to the lower-cased last component of Storage.
+	Name string
+}
+
+// Init creates an instance with its database at <root>/.lamindb/lamin.db and
+// connects to it.
+//
+// It is safe against itself and against what exists: a name that is taken is
+// refused (ErrTaken), a folder that holds an instance or another instance's
+// marker is refused and left alone, two inits of one folder exclude each other,
+// and the database appears complete or not at all. On failure it removes only
+// what this call created.
+func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
+	opts := o.Options.withDefaults()
+	if o.Storage == "" {
+		return nil, errorf(ErrInvalid, "pass --storage: the root folder of the instance's default storage")
+	}
+	if strings.Contains(o.Storage, "://") {
+		return nil, errorf(ErrInvalid, "storage %s: only local folders are supported so far", o.Storage)
+	}
+	if err := checkName("storage path", o.Storage); err != nil {
+		return nil, err
+	}
+	root, err := resolvePath(o.Storage)
+	if err != nil {
+		return nil, &Error{Class: ErrInvalid, Msg: "storage " + o.Storage, Err: err}
+	}
+	for _, part := range strings.Split(filepath.ToSlash(root), "/") {
+		if strings.Contains(part, managedDir) {
+			return nil, errorf(ErrInvalid, `Please pass a folder name that does not end or contain ".lamindb"`)
+		}
+	}
+	name := o.Name
+	if name == "" {
+		name = strings.ToLower(filepath.Base(root))
+	}
+	if err := ValidateInstanceName(name); err != nil {
+		return nil, err
+	}
+	user, loggedIn := opts.Settings.User()
+	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
+	instUID := uid.InstanceUID(is.ID)
+	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
+		return nil, opts.Settings.nameTaken(is)
+	}
+	if !loggedIn {
+		opts.Notify.say(LevelWarning, "using anonymous user (to identify, call: lamin login)")
+	}
+
+	// What this call made, removed again if it fails: files, and folders only
+	// while empty, so that a concurrent init's work is never touched.
+	var created []string
+	defer func() {
+		if err != nil {
+			for i := len(created) - 1; i >= 0; i-- {
+				removeDBFiles(created[i])
+			}
+		}
+	}()
+	dir := filepath.Join(root, managedDir)
+	created = append(created, missingDirs(dir)...)
+	if err = os.MkdirAll(dir, 0o755); err != nil {
+		return nil, &Error{Class: ErrInvalid, Msg: fmt.Sprintf("create %s: %v", root, err), Err: err}
+	}
+	unlock, err := lockFolder(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	dbPath := filepath.Join(dir, dbFile)
+	marker := markerPath(root)
+	m, merr := readMarker(marker)
+	_, dberr := os.Stat(dbPath)
+	switch {
+	case merr == nil && m.instanceUID != instUID:
+		return nil, withHint(errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s (uid %s)", root, m.slug, m.instanceUID),
+			"connect to that instance with `lamin connect "+root+"`, or choose another folder")
+	case dberr == nil && merr == nil:
+		return nil, withHint(errorf(ErrAlreadyManaged, "instance %s already exists at %s", m.slug, root),
+			"connect to it with `lamin connect "+root+"`")
+	case dberr == nil:
+		return nil, withHint(errorf(ErrAlreadyManaged, "%s holds a database but no marker %s; it is left untouched", root, marker),
+			"if it is a lamindb instance, restore its marker file; otherwise choose another folder")
+	case !errors.Is(dberr, fs.ErrNotExist):
+		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("cannot read %s: %v", dbPath, dberr), Err: dberr}
+	}
+	// A marker of this same instance without a database is what a crashed
+	// init of it left; the init lock says no other init is at work.
+	removeStaleInitFiles(dir)
+	storageUID := m.storageUID
+	if merr != nil {
+		storageUID = uid.New(12)
+		if err = writeFileExclusive(marker, markerBody(storageUID, is, instUID)); err != nil {
+			return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("write the marker %s: %v", marker, err), Err: err}
+		}
+		created = append(created, marker)
+	}
+	fault.Hit(fault.InitAfterMarker)
+	if err = createDatabase(ctx, dbPath, storageUID, root, user, instUID, opts); err != nil {
+		return nil, err
+	}
+	created = append(created, dbPath)
+	fault.Hit(fault.InitAfterDB)
+	if err = opts.Settings.createInstance(is); err != nil {
+		return nil, err
+	}
+	created = append(created, opts.Settings.instanceFile(is.Owner, is.Name))
+	if err = opts.Settings.SetCurrent(is); err != nil {
+		return nil, fmt.Errorf("save settings: %w", err)
+	}
+	in, err = openSettings(ctx, is, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.Notify.say(LevelImportant, "initialized lamindb: %s", is.Slug())
+	return in, nil
+}
+
+// initPrefix names the database while init builds it.
+const initPrefix = dbFile + ".init-"
+
+// createDatabase builds the database under a temporary name (schema and seed
+// rows), then links it to its final name, which must not exist: the database
+// appears complete or not at all.
+func createDatabase(ctx context.Context, dbPath, storageUID, root string, user UserSettings, instUID string, opts Options) error {
+	tmp := filepath.Join(filepath.Dir(dbPath), initPrefix+uid.New(8))
+	defer removeDBFiles(tmp)
+	db, err := sqldb.OpenSQLite(ctx, tmp)
+	if err != nil {
+		return err
+	}
+	now := formatTime(opts.Now())
+	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		for _, s := range []struct {
+			q    string
+			args []any
+		}{
+			{`INSERT INTO lamindb_user (id, uid, handle, name, created_at, updated_at) VALUES (1, ?, ?, NULL, ?, ?)`, []any{user.UID, user.Handle, now, now}},
+			{`INSERT INTO lamindb_space (id, uid, name, description, created_at, created_by_id) VALUES (1, 'aaaaaaaaaaaa', 'all', 'Every team & user with access to the instance has access.', ?, 1)`, []any{now}},
+			{`INSERT INTO lamindb_branch (id, uid, name, description, created_at, space_id, created_by_id) VALUES (-1, 'tttttttttttt', 'trash', 'The trash.', ?, 1, 1), (0, 'aaaaaaaaaaaa', 'archive', 'The archive.', ?, 1, 1), (1, 'mmmmmmmmmmmm', 'main', 'The main & default branch of the instance.', ?, 1, 1)`, []any{now, now, now}},
+			{`INSERT INTO lamindb_storage (id, uid, root, type, region, instance_uid, created_at, updated_at, created_by_id) VALUES (1, ?, ?, 'local', NULL, ?, ?, ?, 1)`, []any{storageUID, filepath.ToSlash(root), instUID, now, now}},
+		} {
+			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create the database: %w", err)
+	}
+	// Closing the last connection checkpoints the WAL into the file; a WAL
+	// left behind would hold rows the linked file lacks.
+	if fi, err := os.Stat(tmp + "-wal"); err == nil && fi.Size() > 0 {
+		return errorf(ErrDatabase, "create the database: its write-ahead log was not checkpointed")
+	}
+	if err := os.Link(tmp, dbPath); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return errorf(ErrAlreadyManaged, "another process created %s meanwhile; it is left untouched", dbPath)
+		}
+		return &Error{Class: ErrStorage, Msg: fmt.Sprintf("create %s: %v", dbPath, err), Err: err}
+	}
+	return nil
+}
+
+// removeDBFiles removes a file (a database with SQLite's files beside it) or
+// an empty folder.
+func removeDBFiles(p string) {
+	for _, s := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(p + s)
+	}
+}
+
+// removeStaleInitFiles removes databases a crashed init left half-built. The
+// caller holds the folder's init lock, so no live init owns them.
+func removeStaleInitFiles(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), initPrefix) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// missingDirs returns the folders of p that do not exist yet, outermost first.
+func missingDirs(p string) []string {
+	var out []string
+	for d := p; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			return out
+		}
+		out = append([]string{d}, out...)
+	}
+}
+
+// lockFolder takes an exclusive, non-blocking flock on a folder for the time
+// of an init (or an instance delete): a second one is refused, not queued.
+// The kernel drops the lock when the process dies, so a crash leaves none.
+func lockFolder(dir string) (unlock func(), err error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("open %s: %v", dir, err), Err: err}
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, errorf(ErrBusy, "another lamin process is initializing or deleting the instance at %s", filepath.Dir(dir))
+		}
+		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("lock %s: %v", dir, err), Err: err}
+	}
+	return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+}
