@@ -10,7 +10,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
+	"github.com/lamindb-go/lamindb/internal/uid"
 )
 
 // DeleteInstanceOptions configure DeleteInstance.
@@ -100,7 +102,7 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 		// Removed while the write lock is held: a writer waiting for it
 		// finds its database gone (sqldb checks the file) and writes nothing.
 		for _, p := range d.Remove[:len(d.Remove)-2] {
-			if err := os.RemoveAll(p); err != nil {
+			if err := fault.RemoveAll(p); err != nil {
 				return errorf(ErrStorage, "delete instance: %v", err)
 			}
 		}
@@ -146,7 +148,21 @@ func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is In
 	if intents > 0 {
 		d.Blocked = append(d.Blocked, fmt.Sprintf("%d unfinished purge(s)", intents))
 	}
-	sort.Strings(d.Remove)
+	// The database goes first (the instance is gone at once), the marker last:
+	// a deletion cut off in between leaves a folder the next one recognizes.
+	rank := func(p string) int {
+		switch filepath.Base(p) {
+		case dbFile:
+			return 0
+		case markerFile:
+			return 2
+		}
+		return 1
+	}
+	sort.Slice(d.Remove, func(i, j int) bool {
+		ri, rj := rank(d.Remove[i]), rank(d.Remove[j])
+		return ri < rj || ri == rj && d.Remove[i] < d.Remove[j]
+	})
 	sort.Strings(d.Blocked)
 	d.Remove = append(d.Remove, dir, opts.Settings.instanceFile(is.Owner, is.Name))
 	return d, nil
@@ -178,15 +194,47 @@ func forgetInstance(is InstanceSettings, o DeleteInstanceOptions, opts Options) 
 			return d, errorf(ErrCancelled, "cancelled: instance %s not forgotten", is.Slug())
 		}
 	}
-	return d, finishInstanceDeletion(is, "", opts)
+	dir := filepath.Join(is.StorageRoot, managedDir)
+	if leftoverOnly(dir, uid.InstanceUID(is.ID)) {
+		// A deletion cut off after the database went: finish it.
+		for _, n := range []string{dbFile + "-wal", dbFile + "-shm", dbFile + "-journal", stagingDir, quarantineDir, markerFile} {
+			fault.Remove(filepath.Join(dir, n))
+		}
+	} else {
+		dir = ""
+	}
+	return d, finishInstanceDeletion(is, dir, opts)
+}
+
+// leftoverOnly reports whether dir holds nothing but this instance's marker
+// and empty working folders: what a deletion cut off after the database left.
+func leftoverOnly(dir, instUID string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		n := e.Name()
+		p := filepath.Join(dir, n)
+		switch {
+		case n == markerFile:
+			if m, err := readMarker(p); err != nil || m.instanceUID != instUID {
+				return false
+			}
+		case (n == stagingDir || n == quarantineDir) && emptyDir(p), isDBFile(n) && n != dbFile:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // finishInstanceDeletion removes the managed folder (if empty), tries the root
 // (like lamindb, only if empty), the settings, and logs the deletion.
 func finishInstanceDeletion(is InstanceSettings, dir string, opts Options) error {
 	if dir != "" {
-		_ = os.Remove(dir)
-		_ = os.Remove(is.StorageRoot)
+		_ = fault.Remove(dir)
+		_ = fault.Remove(is.StorageRoot)
 	}
 	if err := opts.Settings.removeInstance(is); err != nil {
 		return err

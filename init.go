@@ -181,7 +181,7 @@ func createDatabase(ctx context.Context, dbPath, storageUID, root string, user U
 	if fi, err := os.Stat(tmp + "-wal"); err == nil && fi.Size() > 0 {
 		return errorf(ErrDatabase, "create the database: its write-ahead log was not checkpointed")
 	}
-	if err := os.Link(tmp, dbPath); err != nil {
+	if err := fault.Link(tmp, dbPath); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return errorf(ErrAlreadyManaged, "another process created %s meanwhile; it is left untouched", dbPath)
 		}
@@ -194,17 +194,18 @@ func createDatabase(ctx context.Context, dbPath, storageUID, root string, user U
 // an empty folder.
 func removeDBFiles(p string) {
 	for _, s := range []string{"", "-wal", "-shm", "-journal"} {
-		os.Remove(p + s)
+		fault.Remove(p + s)
 	}
 }
 
-// removeStaleInitFiles removes databases a crashed init left half-built. The
-// caller holds the folder's init lock, so no live init owns them.
+// removeStaleInitFiles removes what a crashed init left half-built: its
+// database and its marker's temporary file. The caller holds the folder's
+// init lock, so no live init owns them.
 func removeStaleInitFiles(dir string) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), initPrefix) {
-			os.Remove(filepath.Join(dir, e.Name()))
+		if n := e.Name(); strings.HasPrefix(n, initPrefix) || strings.HasPrefix(n, "."+markerFile+".tmp-") {
+			fault.Remove(filepath.Join(dir, n))
 		}
 	}
 }

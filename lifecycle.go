@@ -974,8 +974,8 @@ func (in *Instance) removeMarkers(rows []rowInfo) {
 	for _, r := range rows {
 		root := filepath.FromSlash(r.label)
 		if m, err := readMarker(markerPath(root)); err == nil && m.instanceUID == in.uid {
-			os.Remove(markerPath(root))
-			os.Remove(filepath.Join(root, managedDir)) // only if empty
+			fault.Remove(markerPath(root))
+			fault.Remove(filepath.Join(root, managedDir)) // only if empty
 		}
 	}
 }

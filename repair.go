@@ -389,7 +389,8 @@ type CheckOptions struct {
 	// Deep also recomputes every artifact's hash from its bytes.
 	Deep bool
 	// Grace is how old an unclaimed file must be before Repair moves it; zero
-	// means DefaultGrace. Files younger than it may be a save in flight.
+	// means DefaultGrace, NoGrace any age. Files younger than it may be a save
+	// in flight.
 	Grace time.Duration
 	// EmptyQuarantine deletes what earlier repairs quarantined.
 	EmptyQuarantine bool
@@ -397,6 +398,9 @@ type CheckOptions struct {
 
 // DefaultGrace is how old an unclaimed file must be before a repair touches it.
 const DefaultGrace = time.Hour
+
+// NoGrace makes a repair move unclaimed files of any age.
+const NoGrace time.Duration = -1
 
 // CheckReport is what `lamin check` finds.
 type CheckReport struct {
@@ -440,8 +444,11 @@ type orphan struct {
 // after a write transaction has confirmed that no row, live mark or intent
 // claims it, so a save that lands during a repair keeps its bytes.
 func (in *Instance) Check(ctx context.Context, o CheckOptions) (*CheckReport, error) {
-	if o.Grace <= 0 {
+	switch {
+	case o.Grace == 0:
 		o.Grace = DefaultGrace
+	case o.Grace < 0:
+		o.Grace = 0
 	}
 	if (o.Repair || o.EmptyQuarantine) && !in.writable() {
 		return nil, in.db.ReadOnly()

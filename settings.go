@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
 
@@ -88,7 +89,7 @@ func (s Settings) Login(handle string) (UserSettings, error) {
 
 // Logout returns to the anonymous user.
 func (s Settings) Logout() error {
-	err := os.Remove(s.path("current_user.env"))
+	err := fault.Remove(s.path("current_user.env"))
 	if os.IsNotExist(err) {
 		return nil
 	}
@@ -144,7 +145,7 @@ func (s Settings) SetCurrent(is InstanceSettings) error {
 
 // Disconnect forgets the connected instance.
 func (s Settings) Disconnect() error {
-	err := os.Remove(s.path("current_instance.env"))
+	err := fault.Remove(s.path("current_instance.env"))
 	if os.IsNotExist(err) {
 		return nil
 	}
@@ -251,7 +252,7 @@ func (s Settings) removeInstance(is InstanceSettings) error {
 	if cur, err := s.Current(); err == nil && cur.Slug() == is.Slug() {
 		_ = s.Disconnect()
 	}
-	err := os.Remove(s.instanceFile(is.Owner, is.Name))
+	err := fault.Remove(s.instanceFile(is.Owner, is.Name))
 	if os.IsNotExist(err) {
 		return nil
 	}
@@ -313,8 +314,8 @@ func writeFileAtomic(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := fault.Rename(tmp, path); err != nil {
+		fault.Remove(tmp)
 		return err
 	}
 	return nil
@@ -327,8 +328,8 @@ func writeFileExclusive(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
-	return os.Link(tmp, path)
+	defer fault.Remove(tmp)
+	return fault.Link(tmp, path)
 }
 
 func writeTemp(path string, b []byte) (string, error) {
@@ -344,7 +345,7 @@ func writeTemp(path string, b []byte) (string, error) {
 		werr = cerr
 	}
 	if werr != nil {
-		os.Remove(f.Name())
+		fault.Remove(f.Name())
 		return "", werr
 	}
 	return f.Name(), nil

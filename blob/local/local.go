@@ -51,7 +51,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return 0, err
 	}
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	out, err := fault.Create(dst)
 	if err != nil {
 		return 0, err
 	}
@@ -109,14 +109,14 @@ func (s *Store) Rename(ctx context.Context, from, to string) error {
 			return err // nothing to move: keep the old folder
 		}
 		aside := s.LocalPath(blob.AsideKey(from))
-		if err := os.Rename(dst, aside); err != nil {
+		if err := fault.Rename(dst, aside); err != nil {
 			return err
 		}
 		if err := fault.Hit(fault.StoreRenameAside); err != nil {
 			return err
 		}
-		if err := os.Rename(src, dst); err != nil {
-			if rerr := os.Rename(aside, dst); rerr != nil {
+		if err := fault.Rename(src, dst); err != nil {
+			if rerr := fault.Rename(aside, dst); rerr != nil {
 				return errors.Join(err, rerr)
 			}
 			return err
@@ -126,7 +126,7 @@ func (s *Store) Rename(ctx context.Context, from, to string) error {
 		}
 		return s.Delete(ctx, blob.AsideKey(from))
 	}
-	return os.Rename(src, dst)
+	return fault.Rename(src, dst)
 }
 
 // Delete removes the file or folder at key; a missing key is not an error.
@@ -151,7 +151,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 			return err
 		}
 	}
-	if err := os.RemoveAll(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := fault.RemoveAll(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -164,7 +164,7 @@ func removeOneFile(dir string) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		if err := os.Remove(p); err != nil {
+		if err := fault.Remove(p); err != nil {
 			return err
 		}
 		return stop

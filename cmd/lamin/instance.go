@@ -146,6 +146,11 @@ save in flight. Nothing is deleted; rows without bytes are kept (their metadata 
 --empty-quarantine deletes what is in the quarantine.`,
 		Args: cobra.NoArgs,
 		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) error {
+			if o.Grace == 0 {
+				o.Grace = ln.NoGrace
+			} else if o.Grace < 0 {
+				return usagef("--grace must not be negative")
+			}
 			r, err := in.Check(cmd.Context(), o)
 			if err != nil {
 				return err
