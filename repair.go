@@ -562,6 +562,9 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := fault.Hit(fault.CheckAfterRows); err != nil {
+			return nil, nil, err
+		}
 		entries, err := st.List(ctx, managedDir)
 		if err != nil {
 			return nil, nil, errorf(ErrStorage, "list %s: %v", st.LocalPath(managedDir), err)

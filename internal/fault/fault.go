@@ -27,6 +27,7 @@ const (
 	PurgeAfterCommit = "purge-after-commit" // rows gone, intents recorded, bytes remain
 	PurgeMidDelete   = "purge-mid-delete"   // some bytes deleted, intents remain
 	DeleteBeforeTx   = "delete-before-tx"   // a delete planned (and asked), its transaction not begun
+	CheckAfterRows   = "check-after-rows"   // a check read the rows, storage not listed yet
 	CheckAfterList   = "check-after-list"   // a check listed storage, nothing repaired yet
 	InitAfterMarker  = "init-after-marker"  // init wrote the marker, no database yet
 	InitAfterDB      = "init-after-db"      // init made the database, no settings yet
@@ -34,5 +35,5 @@ const (
 
 // Points lists every fault point.
 var Points = []string{SaveAfterInsert, SaveMidWrite, SaveAfterWrite, SaveAfterRename, StoreRenameAside,
-	StoreRenameSwap, StoreDeleteMid, PurgeAfterCommit, PurgeMidDelete, DeleteBeforeTx, CheckAfterList,
+	StoreRenameSwap, StoreDeleteMid, PurgeAfterCommit, PurgeMidDelete, DeleteBeforeTx, CheckAfterRows, CheckAfterList,
 	InitAfterMarker, InitAfterDB}
