@@ -315,18 +315,28 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	q.Add("_pragma", "foreign_keys(1)")
 	switch {
 	case readOnlyFS(filepath.Dir(file)):
-		// Nothing can change the file, and SQLite could not create its -shm
-		// beside it: read it as immutable.
 		if _, err := os.Stat(file); err != nil {
 			return nil, errs.Wrap(errs.NotFound, err, "no database at %s", file)
 		}
 		q.Set("mode", "ro")
-		q.Set("immutable", "1")
+		if fi, err := os.Stat(file + "-wal"); err == nil && fi.Size() > 0 {
+			// Commits still in the write-ahead log: SQLite reads them through
+			// its -shm index, which must exist since it cannot be created here.
+			if _, err := os.Stat(file + "-shm"); err != nil {
+				return nil, errs.New(errs.ReadOnly, "the database %s on read-only storage has an unfinished write-ahead log without its index (-shm); open it once on writable storage", file)
+			}
+		} else {
+			// Everything is in the file, and nothing can change it.
+			q.Set("immutable", "1")
+		}
 		db.readOnly = errs.New(errs.ReadOnly, "the instance at %s is on read-only storage: it can be read, not changed", filepath.Dir(filepath.Dir(file)))
 	case opts.ReadOnly:
 		if _, err := os.Stat(file); err != nil {
 			return nil, errs.Wrap(errs.NotFound, err, "no database at %s", file)
 		}
+		// mode=ro: a read-only connection never checkpoints the WAL or
+		// removes it when it closes, so a dry run writes nothing at all.
+		q.Set("mode", "ro")
 		q.Add("_pragma", "query_only(1)")
 		db.readOnly = errs.New(errs.ReadOnly, "this command only reads the instance (internal error: it tried to write)")
 	default:
