@@ -265,7 +265,9 @@ func (in *Instance) load(ctx context.Context, m marker) error {
 		}
 		st.Root = root
 	}
-	if def, ok := in.defaultStorageSetting(ctx); ok {
+	if def, ok, err := in.defaultStorageSetting(ctx); err != nil {
+		return fmt.Errorf("default storage: %w", err)
+	} else if ok {
 		st = def
 	}
 	in.storage = st

@@ -271,15 +271,21 @@ func (in *Instance) forgetStorages() {
 }
 
 // defaultStorageSetting returns the storage chosen by `lamin settings storage`, if any.
-func (in *Instance) defaultStorageSetting(ctx context.Context) (Storage, bool) {
+func (in *Instance) defaultStorageSetting(ctx context.Context) (Storage, bool, error) {
 	var v string
-	if err := in.db.QueryRowContext(ctx, `SELECT value FROM lamin_setting WHERE key = 'default_storage_id'`).Scan(&v); err != nil {
-		return Storage{}, false
+	err := in.db.QueryRowContext(ctx, `SELECT value FROM lamin_setting WHERE key = 'default_storage_id'`).Scan(&v)
+	if sqldb.IsNoRows(err) {
+		return Storage{}, false, nil
+	} else if err != nil {
+		return Storage{}, false, err
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return Storage{}, false
+		return Storage{}, false, errorf(ErrDatabase, "the default storage setting %q is not a storage id", v)
 	}
 	s, err := scanStorage(in.db.QueryRowContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage WHERE id = ?`, id))
-	return s, err == nil
+	if sqldb.IsNoRows(err) {
+		return Storage{}, false, nil // the location was deleted: the instance's own is the default again
+	}
+	return s, err == nil, err
 }

@@ -464,6 +464,14 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		if err != nil {
 			return err
 		}
+		// A purged version's uid must not come back while its purge still has
+		// bytes to delete: they are at the key the new version would get.
+		pending, err := sqldb.Strings(ctx, tx, `SELECT substr(path, ?, 20) FROM lamin_purge_intent WHERE path >= ? AND path < ?`,
+			len(managedDir)+2, managedDir+"/"+revises.Stem(), managedDir+"/"+revises.Stem()+"~")
+		if err != nil {
+			return err
+		}
+		family = append(family, pending...)
 		if newUID, err = uid.NextVersion(family, 16); err != nil {
 			return err
 		}

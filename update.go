@@ -2,6 +2,7 @@ package lamindb
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -106,7 +107,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 			if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
 				return keyTaken(err, reg.Class, o.Key)
 			}
-			if err := in.auditTx(ctx, tx, "update", reg.Name, r.uid, id, r.branch, r.branch); err != nil {
+			if err := in.auditTx(ctx, tx, "update", reg.Name, r.uid, id, r.branch, r.branch, changed(o)); err != nil {
 				return err
 			}
 		}
@@ -143,7 +144,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 			if err := tx.QueryRowContext(ctx, `SELECT branch_id FROM `+reg.Table+` WHERE id = ?`, id).Scan(&branch); err != nil && reg.HasBranch {
 				return err
 			}
-			if err := in.auditTx(ctx, tx, action, reg.Name, r.uid, id, branch, branch); err != nil {
+			if err := in.auditTx(ctx, tx, action, reg.Name, r.uid, id, branch, branch, nil); err != nil {
 				return err
 			}
 		}
@@ -156,11 +157,26 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 	return q.getByID(ctx, in.db, id)
 }
 
-// auditTx writes one audit event in the caller's transaction.
-func (in *Instance) auditTx(ctx context.Context, tx *sqldb.Tx, action, registry, uid string, id, from, to int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO lamin_audit_event (created_at, user_handle, action, registry, record_uid, record_id, from_branch_id, to_branch_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, in.now(), in.user.Handle, action, registry, uid, id, from, to)
+// auditTx writes one audit event in the caller's transaction; detail, if
+// any, is what changed (as JSON).
+func (in *Instance) auditTx(ctx context.Context, tx *sqldb.Tx, action, registry, uid string, id, from, to int64, detail *string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO lamin_audit_event (created_at, user_handle, action, registry, record_uid, record_id, from_branch_id, to_branch_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, in.now(), in.user.Handle, action, registry, uid, id, from, to, detail)
 	return err
+}
+
+// changed is the audit detail of an update: the new values of its fields.
+func changed(o UpdateOptions) *string {
+	m := map[string]string{}
+	if o.Description != nil {
+		m["description"] = *o.Description
+	}
+	if o.Key != nil {
+		m["key"] = *o.Key
+	}
+	b, _ := json.Marshal(m)
+	s := string(b)
+	return &s
 }
 
 // keyTaken words a unique-key violation of a rename.

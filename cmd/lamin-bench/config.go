@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // config holds the command-line flags.
@@ -21,6 +22,14 @@ type config struct {
 	lamin    string
 	infoRuns int
 	skipLife bool
+
+	stress        bool
+	stressWorkers int
+	stressFor     time.Duration
+	bulk          bool
+	bulkRows      int
+	bulkRounds    int
+	logEvents     int
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -36,7 +45,14 @@ func parseFlags(args []string) (*config, error) {
 	fs.Int64Var(&c.hashBig, "hash-big", 1<<30, "size in bytes of the large file of --hash")
 	fs.StringVar(&c.lamin, "lamin", "", "lamin binary for cli_info_startup (default: go build ./cmd/lamin into --dir)")
 	fs.IntVar(&c.infoRuns, "info-runs", 20, "runs of `lamin info` (median reported)")
-	fs.BoolVar(&c.skipLife, "skip-lifecycle", false, "skip the lifecycle steps (only --scale/--hash)")
+	fs.BoolVar(&c.skipLife, "skip-lifecycle", false, "skip the lifecycle steps (only --scale/--hash/--stress/--bulk/--log)")
+	fs.BoolVar(&c.stress, "stress", false, "run lamin processes at once doing mixed changes on shared keys, then check the invariants")
+	fs.IntVar(&c.stressWorkers, "stress-workers", 8, "processes of --stress")
+	fs.DurationVar(&c.stressFor, "stress-duration", 60*time.Second, "how long --stress runs")
+	fs.BoolVar(&c.bulk, "bulk", false, "4 processes trash and restore sets of --bulk-rows artifacts by filter while saves run alongside")
+	fs.IntVar(&c.bulkRows, "bulk-rows", 25000, "artifacts per set of --bulk")
+	fs.IntVar(&c.bulkRounds, "bulk-rounds", 3, "trash+restore rounds per process of --bulk")
+	fs.IntVar(&c.logEvents, "log", 0, "stream `lamin log --limit 0` over this many audit events and report time and peak memory")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/lamindb-go/lamindb/internal/stress"
+
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +15,10 @@ type results struct {
 	Steps []stepResult  `json:"steps"`
 	Scale []scaleResult `json:"scale,omitempty"`
 	Hash  []hashResult  `json:"hash,omitempty"`
+
+	Stress *stress.Report     `json:"stress,omitempty"`
+	Bulk   *stress.BulkReport `json:"bulk,omitempty"`
+	Log    *logResult         `json:"log,omitempty"`
 }
 
 // printTable prints step, our seconds, the reference's (disk) and the ratio.

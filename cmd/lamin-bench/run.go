@@ -39,6 +39,27 @@ func run(args []string) error {
 			return fmt.Errorf("scale: %w", err)
 		}
 	}
+	if c.stress || c.bulk || c.logEvents > 0 {
+		bin, err := buildLamin(ctx, c)
+		if err != nil {
+			return err
+		}
+		if c.stress {
+			if res.Stress, err = runStress(ctx, c, bin); err != nil {
+				return fmt.Errorf("stress: %w", err)
+			}
+		}
+		if c.bulk {
+			if res.Bulk, err = runBulk(ctx, c, bin); err != nil {
+				return fmt.Errorf("bulk: %w", err)
+			}
+		}
+		if c.logEvents > 0 {
+			if res.Log, err = runLog(ctx, c, bin); err != nil {
+				return fmt.Errorf("log: %w", err)
+			}
+		}
+	}
 	if c.jsonOut != "" {
 		return writeJSON(c.jsonOut, res)
 	}

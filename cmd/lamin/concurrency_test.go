@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/lamindb-go/lamindb/internal/stress"
 )
 
 // TestConcurrentProcesses: several lamin processes writing to one instance at
@@ -55,4 +61,30 @@ func TestConcurrentProcesses(t *testing.T) {
 		t.Errorf("%d in the trash, want %d", got, n)
 	}
 	e.ok("check")
+}
+
+// TestStress runs 4 lamin processes for 15 s (LAMIN_STRESS_SECONDS changes
+// it) doing mixed saves, trashes, restores, purges, locks, unlocks and updates
+// on a few shared keys, then checks: no failure but the documented refusals,
+// no change to a record while it was locked, no duplicate audit event, one
+// head per family and branch, no lost update, and `lamin check --deep` clean.
+func TestStress(t *testing.T) {
+	t.Parallel()
+	secs := 15
+	if s := os.Getenv("LAMIN_STRESS_SECONDS"); s != "" {
+		secs, _ = strconv.Atoi(s)
+	}
+	r, err := stress.Run(context.Background(), stress.Config{Bin: laminBin, Dir: t.TempDir(), Workers: 4,
+		Duration: time.Duration(secs) * time.Second, Keys: 3, Seed: uint64(time.Now().UnixNano())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d commands in %s (%v by exit code; %v), %d artifacts and %d audit events at the end",
+		r.Ops, r.Elapsed.Round(time.Millisecond), r.ByCode, r.ByOp, r.Artifacts, r.Events)
+	for _, f := range r.Failures {
+		t.Errorf("failure: %s", f)
+	}
+	for _, v := range r.Violations {
+		t.Errorf("violation: %s", v)
+	}
 }

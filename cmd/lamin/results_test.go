@@ -113,8 +113,10 @@ func TestBytesAreChecked(t *testing.T) {
 			},
 			damage: func(t *testing.T, root, u string) { os.Remove(filepath.Join(root, ".lamindb", u[:16], "b.txt")) }},
 		{name: "a file changed in place (deep)", want: "bytes with the wrong hash: 1", deep: true,
-			save:   func(e *env) string { e.write("a.txt", "0123456789\n"); return e.saveUID("a.txt", "--key", "a.txt") },
-			damage: func(t *testing.T, root, u string) { os.WriteFile(filepath.Join(root, ".lamindb", u+".txt"), []byte("9876543210\n"), 0o644) }},
+			save: func(e *env) string { e.write("a.txt", "0123456789\n"); return e.saveUID("a.txt", "--key", "a.txt") },
+			damage: func(t *testing.T, root, u string) {
+				os.WriteFile(filepath.Join(root, ".lamindb", u+".txt"), []byte("9876543210\n"), 0o644)
+			}},
 		{name: "a malformed database", want: "database problems:",
 			save: func(e *env) string {
 				for i := range 200 {
