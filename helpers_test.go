@@ -105,10 +105,14 @@ func (e *env) get(uid string) ln.Record {
 }
 
 func (e *env) managedFiles() []string {
-	entries, _ := os.ReadDir(filepath.Join(e.root, ".lamindb"))
+	e.t.Helper()
+	entries, err := os.ReadDir(filepath.Join(e.root, ".lamindb"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	var out []string
 	for _, x := range entries {
-		if x.Name() == "storage_uid.txt" || strings.HasPrefix(x.Name(), "lamin.db") || x.Name() == ".staging" {
+		if x.Name() == "storage_uid.txt" || strings.HasPrefix(x.Name(), "lamin.db") || x.Name() == ".staging" || x.Name() == ".quarantine" {
 			continue
 		}
 		out = append(out, x.Name())
@@ -118,3 +122,15 @@ func (e *env) managedFiles() []string {
 
 func yes(string) bool { return true }
 func no(string) bool  { return false }
+
+// must returns v, or fails the test with err: a check of a query's result
+// must fail when the query does. Use as must(q.Count(ctx))(t).
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}

@@ -59,7 +59,7 @@ func TestInit(t *testing.T) {
 		})
 	}
 	ids := map[int64]string{}
-	res, _ := e.in.Records("branch").Branch(ln.AllBranches).Limit(0).List(e.ctx)
+	res := must(e.in.Records("branch").Branch(ln.AllBranches).Limit(0).List(e.ctx))(t)
 	for _, r := range res.Records {
 		ids[r.ID()] = r.Get("name").(string)
 	}
@@ -154,7 +154,7 @@ func TestLoginAndConnect(t *testing.T) {
 	if err != nil || len(u.UID) != 8 {
 		t.Fatalf("login %+v %v", u, err)
 	}
-	if u2, _ := s.Login("testuser1"); u2.UID != u.UID {
+	if u2 := must(s.Login("testuser1"))(t); u2.UID != u.UID {
 		t.Error("a handle must always get the same uid")
 	}
 	ctx := context.Background()
@@ -169,7 +169,7 @@ func TestLoginAndConnect(t *testing.T) {
 		}
 		in.Close()
 	}
-	cur, _ := s.Current()
+	cur := must(s.Current())(t)
 	if cur.Name != "two" {
 		t.Errorf("current %s, want two (the last init)", cur.Slug())
 	}
@@ -178,7 +178,7 @@ func TestLoginAndConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.Close()
-	if cur, _ := s.Current(); cur.Name != "one" {
+	if cur := must(s.Current())(t); cur.Name != "one" {
 		t.Errorf("current %s after connect", cur.Slug())
 	}
 	t.Setenv("LAMIN_CURRENT_INSTANCE", "two")

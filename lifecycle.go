@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -871,23 +872,57 @@ func (in *Instance) protectBlocker(ctx context.Context, qr querier, rel registry
 }
 
 // checkBeingSaved refuses to purge artifacts whose bytes another save is
-// still writing: the save would put bytes where no row is.
+// still writing: the save would put bytes where no row is. A mark whose bytes
+// are already in place (staging gone, final key there) is a finished save
+// whose mark its process clears lazily: it does not block.
 func (in *Instance) checkBeingSaved(ctx context.Context, qr querier, ps *purgeSet, plan *Plan) error {
+	byID := map[int64]rowInfo{}
+	for _, r := range ps.records {
+		byID[r.id] = r
+	}
 	for _, c := range chunks(ps.ids["lamindb_artifact"], 500) {
-		busy, err := sqldb.Int64s(ctx, qr, `SELECT artifact_id FROM lamin_storing WHERE artifact_id IN (`+placeholders(len(c))+`)`, int64Args(c)...)
+		type mark struct {
+			id  int64
+			tmp string
+		}
+		marks, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (mark, error) {
+			var m mark
+			err := s.Scan(&m.id, &m.tmp)
+			return m, err
+		}, `SELECT artifact_id, COALESCE(tmp_path, '') FROM lamin_storing WHERE artifact_id IN (`+placeholders(len(c))+`)`, int64Args(c)...)
 		if err != nil {
 			return err
 		}
-		for _, id := range busy {
-			for _, r := range ps.records {
-				if r.id == id {
-					plan.Blockers = append(plan.Blockers, Blocker{Registry: "artifact", UID: r.uid, class: ErrRefused,
-						Reason: "its bytes are still being saved (by a running or crashed process; `lamin check --repair` finishes crashed saves)"})
-				}
+		for _, m := range marks {
+			r := byID[m.id]
+			if in.savedInPlace(ctx, qr, r.art, m.tmp) {
+				continue
 			}
+			plan.Blockers = append(plan.Blockers, Blocker{Registry: "artifact", UID: r.uid, class: ErrRefused,
+				Reason: "its bytes are still being saved (by a running or crashed process; `lamin check --repair` finishes crashed saves)"})
 		}
 	}
 	return nil
+}
+
+// savedInPlace reports whether a marked save's bytes are in place: nothing
+// left in staging, and the final key present.
+func (in *Instance) savedInPlace(ctx context.Context, qr querier, a *Artifact, tmp string) bool {
+	if a == nil {
+		return false
+	}
+	s, err := in.storageByID(ctx, qr, a.StorageID)
+	if err != nil {
+		return false
+	}
+	st := in.store(s.Root)
+	if tmp != "" {
+		if _, err := st.Stat(ctx, tmp); !errors.Is(err, fs.ErrNotExist) {
+			return false
+		}
+	}
+	_, err = st.Stat(ctx, a.StorageKey())
+	return err == nil
 }
 
 func dup(bs []Blocker, b Blocker) bool {

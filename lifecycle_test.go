@@ -154,7 +154,7 @@ func TestProtections(t *testing.T) {
 	if _, err := st().Delete(e.ctx, ln.DeleteOptions{}); !errors.Is(err, ln.ErrRefused) || !strings.Contains(err.Error(), "Cannot delete storage with artifacts in current instance.") {
 		t.Fatalf("storage delete with artifacts: %v", err)
 	}
-	e.in.Artifacts().UID(b.UID).Delete(e.ctx, ln.DeleteOptions{Permanent: true})
+	must(e.in.Artifacts().UID(b.UID).Delete(e.ctx, ln.DeleteOptions{Permanent: true}))(t)
 	if _, err := st().Delete(e.ctx, ln.DeleteOptions{}); !errors.Is(err, ln.ErrRefused) || !strings.Contains(err.Error(), "Cannot delete the current storage location, switch to another.") {
 		t.Fatalf("default storage delete: %v", err)
 	}
@@ -225,7 +225,7 @@ func TestLocks(t *testing.T) {
 	if _, err := q().Delete(e.ctx, ln.DeleteOptions{}); err != nil {
 		t.Fatalf("trash after unlock: %v", err)
 	}
-	evs, _ := e.in.AuditLog(e.ctx, 3)
+	evs := must(e.in.AuditLog(e.ctx, 3))(t)
 	if len(evs) != 3 || evs[0].Action != "trash" || evs[1].Action != "unlock" || evs[2].Action != "lock" {
 		t.Errorf("audit %+v", evs)
 	}
@@ -263,10 +263,10 @@ func TestULabelTypeTrash(t *testing.T) {
 	if _, err := labels().Key("CellType").Delete(e.ctx, ln.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := labels().Count(e.ctx); n != 0 {
+	if n := must(labels().Count(e.ctx))(t); n != 0 {
 		t.Errorf("%d labels visible after trashing their type", n)
 	}
-	if n, _ := labels().Branch(ln.TrashBranch).Count(e.ctx); n != 3 {
+	if n := must(labels().Branch(ln.TrashBranch).Count(e.ctx))(t); n != 3 {
 		t.Errorf("%d labels in the trash, want 3", n)
 	}
 	// A type with children cannot be purged (ULabel.type is PROTECT).
@@ -303,7 +303,7 @@ func TestFolderFamilyPurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := e.in.Artifacts().Where("uid__startswith=" + v1.UID[:16]).Branch(ln.AllBranches).Count(e.ctx); n != 0 {
+	if n := must(e.in.Artifacts().Where("uid__startswith=" + v1.UID[:16]).Branch(ln.AllBranches).Count(e.ctx))(t); n != 0 {
 		t.Errorf("%d family members left", n)
 	}
 	if f := e.managedFiles(); len(f) != 0 {
@@ -339,7 +339,7 @@ func TestPurgeStorageFailureIsRetried(t *testing.T) {
 	if !errors.Is(err, ln.ErrIncomplete) || ln.ExitCode(err) != ln.ExitFailure || len(plan.Left) != 1 {
 		t.Fatalf("Delete()=%v (left %v), want ErrIncomplete", err, plan.Left)
 	}
-	if n, _ := in.Artifacts().Branch(ln.AllBranches).Count(e.ctx); n != 0 {
+	if n := must(in.Artifacts().Branch(ln.AllBranches).Count(e.ctx))(t); n != 0 {
 		t.Error("row still there")
 	}
 	r, err := in.Check(e.ctx, ln.CheckOptions{})
@@ -382,7 +382,7 @@ func TestForeignStorageGuard(t *testing.T) {
 func TestDryRunChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	a := e.save(e.file("a.txt", "a"), ln.SaveOptions{Key: "a.txt"})
-	e.in.Artifacts().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{})
+	must(e.in.Artifacts().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{}))(t)
 	for _, tc := range []struct {
 		name string
 		run  func() (*ln.Plan, error)
@@ -447,7 +447,7 @@ func TestSaveManyWriteFailure(t *testing.T) {
 		t.Fatalf("SaveMany()=%v", err)
 	}
 	// The first artifact was stored and stays, complete; the others left nothing.
-	if n, _ := in.Artifacts().Branch(ln.AllBranches).Count(e.ctx); n != 1 {
+	if n := must(in.Artifacts().Branch(ln.AllBranches).Count(e.ctx))(t); n != 1 {
 		t.Errorf("%d rows after a failed write, want 1", n)
 	}
 	r, err := in.Check(e.ctx, ln.CheckOptions{})

@@ -40,7 +40,7 @@ func TestTruncationWarningOnlyForDefaultLimit(t *testing.T) {
 		})
 	}
 	// Newest first by default.
-	res, _ := e.in.Artifacts().Limit(1).List(e.ctx)
+	res := must(e.in.Artifacts().Limit(1).List(e.ctx))(t)
 	if res.Records[0].Get("key") != "f20.txt" {
 		t.Errorf("first row %v", res.Records[0].Get("key"))
 	}
@@ -84,22 +84,22 @@ func TestCollectionVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, _ := e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{a.UID, b.UID}})
-	c3, _ := e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{b.UID}})
+	c2 := must(e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{a.UID, b.UID}}))(t)
+	c3 := must(e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{b.UID}}))(t)
 	if c2.UID()[:16] != c1.UID()[:16] || c2.UID()[16:] != "0001" || c3.UID()[16:] != "0002" {
 		t.Fatalf("versions %s %s %s", c1.UID(), c2.UID(), c3.UID())
 	}
-	members, _ := e.in.CollectionArtifacts(e.ctx, c2.UID())
+	members := must(e.in.CollectionArtifacts(e.ctx, c2.UID()))(t)
 	if strings.Join(members, ",") != a.UID+","+b.UID {
 		t.Errorf("members %v", members)
 	}
 	// Same members, same key: the existing collection; from the trash, restored.
-	again, _ := e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{a.UID, b.UID}})
+	again := must(e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{a.UID, b.UID}}))(t)
 	if again.UID() != c2.UID() {
 		t.Errorf("dedup gave %s", again.UID())
 	}
 	e.in.Records("collection").UID(c2.UID()).Delete(e.ctx, ln.DeleteOptions{})
-	back, _ := e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{a.UID, b.UID}})
+	back := must(e.in.CreateCollection(e.ctx, ln.CollectionOptions{Key: "coll", Artifacts: []string{a.UID, b.UID}}))(t)
 	if back.UID() != c2.UID() || back.Get("branch_id") != int64(1) {
 		t.Errorf("implicit restore of a collection: %v", back)
 	}

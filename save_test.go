@@ -136,10 +136,10 @@ func TestSaveVersions(t *testing.T) {
 		t.Fatal("exactly the newest version must be latest")
 	}
 	// The stem addresses the latest version; get by key too.
-	if r, _ := e.in.Artifacts().UID(v1.UID[:16]).Get(e.ctx); r.UID() != v3.UID {
+	if r := must(e.in.Artifacts().UID(v1.UID[:16]).Get(e.ctx))(t); r.UID() != v3.UID {
 		t.Errorf("stem gave %s", r.UID())
 	}
-	if r, _ := e.in.Artifacts().Filter("key", "raw/data.csv").Get(e.ctx); r.UID() != v3.UID {
+	if r := must(e.in.Artifacts().Filter("key", "raw/data.csv").Get(e.ctx))(t); r.UID() != v3.UID {
 		t.Errorf("get by key gave %s", r.UID())
 	}
 	// Trashing the head promotes the newest remaining version on main.

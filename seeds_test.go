@@ -114,13 +114,13 @@ func TestSeed2023(t *testing.T) {
 	e := newEnv(t)
 	a := e.save(e.file("df.csv", "a,b\n1,3\n2,4\n"), ln.SaveOptions{Description: "mydf", Dataframe: true})
 	files := func() *ln.Query { return e.in.Records("file") }
-	if n, _ := files().Count(e.ctx); n != 1 {
+	if n := must(files().Count(e.ctx))(t); n != 1 {
 		t.Fatalf("File.filter() = %d rows", n)
 	}
 	if _, err := files().UID(a.UID).Delete(e.ctx, ln.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := files().Count(e.ctx); n != 0 {
+	if n := must(files().Count(e.ctx))(t); n != 0 {
 		t.Errorf("trashed file visible")
 	}
 	none, err := ln.ParseBranch("none")

@@ -666,7 +666,10 @@ func TestSelectDefaultColumns(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rows.Close()
-			cols, _ := rows.Columns()
+			cols, err := rows.Columns()
+			if err != nil {
+				t.Fatal(err)
+			}
 			if d := cmp.Diff(append([]string{"id"}, reg.List...), cols); d != "" {
 				t.Errorf("columns (-want +got):\n%s", d)
 			}
