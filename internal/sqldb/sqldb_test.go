@@ -2,9 +2,14 @@ package sqldb_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/lamindb-go/lamindb/internal/errs"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
@@ -46,5 +51,143 @@ func TestUniqueViolation(t *testing.T) {
 	_, err = db.Exec(ins)
 	if !db.Dialect.IsUniqueViolation(err) {
 		t.Fatalf("IsUniqueViolation(%v)=false, want true", err)
+	}
+}
+
+// Earlier releases kept goose's default table name; opening renames it, keeping the rows.
+func TestVersionTableRenamed(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "lamin.db")
+	db, err := sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`ALTER TABLE ` + sqldb.VersionTable + ` RENAME TO goose_db_version`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'goose_db_version'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("goose_db_version still there: %d %v", n, err)
+	}
+	v, err := db.SchemaVersion(ctx)
+	if err != nil || v != sqldb.Version("sqlite") {
+		t.Fatalf("SchemaVersion()=%d,%v, want %d", v, err, sqldb.Version("sqlite"))
+	}
+}
+
+// A database from a newer schema opens read-only: queries work, writes fail naming both versions.
+func TestNewerSchemaIsReadOnly(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "lamin.db")
+	db, err := sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO ` + sqldb.VersionTable + ` (version_id, is_applied) VALUES (9999, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact`).Scan(&n); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error { return nil })
+	if !errors.Is(err, errs.ReadOnly) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), fmt.Sprintf("(%d)", sqldb.Version("sqlite"))) {
+		t.Fatalf("Tx()=%v, want a read-only error naming both versions", err)
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM lamindb_artifact`); !errors.Is(err, errs.ReadOnly) {
+		t.Fatalf("ExecContext()=%v, want read-only", err)
+	}
+}
+
+// Writers queue: a transaction that finds the write lock held longer than
+// SQLite's own busy timeout waits its turn instead of failing.
+func TestWritersQueue(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "lamin.db")
+	a, err := sqldb.OpenSQLite(ctx, file, sqldb.Options{BusyTimeout: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	waited := make(chan time.Duration, 1)
+	b, err := sqldb.OpenSQLite(ctx, file, sqldb.Options{BusyTimeout: 20 * time.Millisecond, Waiting: func(d time.Duration) { waited <- d }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	holding := make(chan struct{})
+	release := make(chan struct{})
+	go a.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		close(holding)
+		<-release
+		return nil
+	})
+	<-holding
+	time.AfterFunc(300*time.Millisecond, func() { close(release) })
+	err = b.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO lamindb_user (uid, handle) VALUES ('00000001', 'queued')`)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the queued writer failed: %v", err)
+	}
+	select {
+	case <-waited:
+	default:
+		t.Error("the queued writer was not told it waited")
+	}
+}
+
+// A query on the DB from inside its own transaction fails instead of
+// waiting for itself forever.
+func TestQueryInsideOwnTx(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "lamin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		var n int
+		return db.QueryRowContext(ctx, `SELECT 1`).Scan(&n)
+	})
+	if err == nil || !strings.Contains(err.Error(), "inside its own transaction") {
+		t.Fatalf("Tx()=%v", err)
+	}
+}
+
+// Constraint failures are classified where they arise: a unique key is Taken
+// and names its columns; driver text does not reach the message.
+func TestConstraintsClassified(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqldb.OpenSQLite(ctx, filepath.Join(t.TempDir(), "lamin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ins := func() error {
+		return db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO lamindb_user (uid, handle) VALUES ('00000002', 'twice')`)
+			return err
+		})
+	}
+	if err := ins(); err != nil {
+		t.Fatal(err)
+	}
+	err = ins()
+	if !errors.Is(err, errs.Taken) || errs.ExitCode(err) != errs.ExitRefused || !strings.Contains(err.Error(), "lamindb_user (") || strings.Contains(err.Error(), "2067") {
+		t.Fatalf("second insert: %v", err)
 	}
 }
