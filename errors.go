@@ -10,59 +10,59 @@ import (
 // errors.Is(err, ErrRefused) holds for ErrLocked too.
 var (
 	// ErrInvalid marks bad input: a malformed key, an unknown field, a corrupt table (exit 2).
-	ErrInvalid = errs.Invalid
+	ErrInvalid = errs.ErrInvalid
 	// ErrNotFound marks a missing record, path or instance (exit 3).
-	ErrNotFound = errs.NotFound
+	ErrNotFound = errs.ErrNotFound
 	// ErrRefused marks an operation the instance refuses: a protected record,
 	// a lock, a non-empty storage, storage managed by another instance (exit 4).
-	ErrRefused = errs.Refused
+	ErrRefused = errs.ErrRefused
 	// ErrCancelled marks an operation declined at a confirmation prompt, or one
 	// that needed a confirmation nobody could give (exit 5).
-	ErrCancelled = errs.Cancelled
+	ErrCancelled = errs.ErrCancelled
 	// ErrInterrupted marks work stopped by Ctrl-C or a cancelled context (exit
 	// 130); the next open repairs what was cut off.
-	ErrInterrupted = errs.Interrupted
+	ErrInterrupted = errs.ErrInterrupted
 	// ErrFailure marks I/O, storage and database failures (exit 1).
-	ErrFailure = errs.Failure
+	ErrFailure = errs.ErrFailure
 )
 
 // Finer classes; each wraps one of the classes above.
 var (
 	// ErrProtected is returned when a foreign key protects a record from deletion.
-	ErrProtected = errs.Protected
+	ErrProtected = errs.ErrProtected
 	// ErrLocked is returned when a locked record would change.
-	ErrLocked = errs.Locked
+	ErrLocked = errs.ErrLocked
 	// ErrNotEmpty is returned when a storage location or instance still holds managed files.
-	ErrNotEmpty = errs.NotEmpty
+	ErrNotEmpty = errs.ErrNotEmpty
 	// ErrForeignStorage is returned for artifacts in storage this instance does not manage.
-	ErrForeignStorage = errs.ForeignStorage
+	ErrForeignStorage = errs.ErrForeignStorage
 	// ErrAlreadyManaged is returned when a storage root is managed by another instance.
-	ErrAlreadyManaged = errs.AlreadyManaged
+	ErrAlreadyManaged = errs.ErrAlreadyManaged
 	// ErrTaken is returned when a unique key (a name, a key and hash) belongs to another record.
-	ErrTaken = errs.Taken
+	ErrTaken = errs.ErrTaken
 	// ErrChanged is returned when a record or a plan changed between the
 	// question and the change (or between planning and acting); nothing changed.
-	ErrChanged = errs.Changed
+	ErrChanged = errs.ErrChanged
 	// ErrBusy is returned when another process is already doing the same work
 	// on the instance (for example initializing the same folder).
-	ErrBusy = errs.Busy
+	ErrBusy = errs.ErrBusy
 	// ErrNoInstance is returned when no instance is connected or the named one does not exist.
-	ErrNoInstance = errs.NoInstance
+	ErrNoInstance = errs.ErrNoInstance
 	// ErrConfirmationNeeded is returned when an operation needs a confirmation and
 	// the options carry no Confirm callback.
-	ErrConfirmationNeeded = errs.ConfirmationNeeded
+	ErrConfirmationNeeded = errs.ErrConfirmationNeeded
 	// ErrIncomplete is returned when rows changed but some bytes could not be
 	// deleted yet; the purge intent is kept and retried on the next open.
-	ErrIncomplete = errs.Incomplete
+	ErrIncomplete = errs.ErrIncomplete
 	// ErrStorage is returned when reading or writing bytes fails, or when bytes
 	// in storage differ from what their record says.
-	ErrStorage = errs.Storage
+	ErrStorage = errs.ErrStorage
 	// ErrDatabase is returned when the database fails: busy past every retry,
 	// malformed, full or unreachable.
-	ErrDatabase = errs.Database
+	ErrDatabase = errs.ErrDatabase
 	// ErrReadOnly is returned for writes to an instance that can only be read:
 	// read-only storage, or a database made by a newer version of lamin.
-	ErrReadOnly = errs.ReadOnly
+	ErrReadOnly = errs.ErrReadOnly
 )
 
 // Error is an error with a user-facing message and an optional hint on what to do.

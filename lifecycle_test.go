@@ -515,8 +515,8 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(orphan); err != nil {
-		t.Errorf("repair touched a young file: %v", err)
+	if _, err := os.Stat(orphan); err != nil || !strings.Contains(strings.Join(r.Repaired, "\n"), "within the grace period") {
+		t.Errorf("repair touched a young file: %v %v", err, r.Repaired)
 	}
 	// Older than the grace period: quarantined, not deleted.
 	r, err = e.in.Check(e.ctx, ln.CheckOptions{Repair: true, Grace: time.Nanosecond})

@@ -42,10 +42,6 @@ func markerBody(storageUID string, is InstanceSettings, instUID string) []byte {
 	return fmt.Appendf(nil, "%s\ncreation info:\ninstance_slug=%s\ninstance_id=%s\ninstance_uid=%s\n", storageUID, is.Slug(), is.ID, instUID)
 }
 
-func writeMarker(path, storageUID string, is InstanceSettings, instUID string) error {
-	return writeFileAtomic(path, markerBody(storageUID, is, instUID))
-}
-
 // resolvePath returns p absolute and with symbolic links resolved, so that one
 // folder reached through two paths compares equal. A tail that does not exist
 // yet is kept as given, below its resolved existing parent.

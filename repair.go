@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -757,8 +756,3 @@ func placeholders(n int) string { return sqldb.Placeholders(n) }
 
 // errStop ends an iteration early without being an error.
 var errStop = errors.New("stop")
-
-// localPath is the file system path of a key in a local root.
-func localPath(root, key string) string {
-	return filepath.Join(filepath.FromSlash(root), filepath.FromSlash(key))
-}

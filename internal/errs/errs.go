@@ -4,7 +4,7 @@
 // importing the root package.
 //
 // Every error the library returns wraps exactly one class; finer classes wrap
-// a coarser one, so errors.Is(err, Refused) holds for a Locked error too.
+// a coarser one, so errors.Is(err, ErrRefused) holds for a Locked error too.
 package errs
 
 import (
@@ -15,55 +15,55 @@ import (
 
 // The coarse classes, one per exit code of the command line.
 var (
-	// Invalid marks bad input: a malformed key, an unknown field, a corrupt table (exit 2).
-	Invalid = errors.New("invalid input")
-	// NotFound marks a missing record, path or instance (exit 3).
-	NotFound = errors.New("not found")
-	// Refused marks an operation the instance refuses (exit 4).
-	Refused = errors.New("refused")
-	// Cancelled marks an operation declined at a prompt, or one that needed a
+	// ErrInvalid marks bad input: a malformed key, an unknown field, a corrupt table (exit 2).
+	ErrInvalid = errors.New("invalid input")
+	// ErrNotFound marks a missing record, path or instance (exit 3).
+	ErrNotFound = errors.New("not found")
+	// ErrRefused marks an operation the instance refuses (exit 4).
+	ErrRefused = errors.New("refused")
+	// ErrCancelled marks an operation declined at a prompt, or one that needed a
 	// confirmation nobody could give (exit 5).
-	Cancelled = errors.New("cancelled")
-	// Interrupted marks work stopped by Ctrl-C or a cancelled context (exit 130);
+	ErrCancelled = errors.New("cancelled")
+	// ErrInterrupted marks work stopped by Ctrl-C or a cancelled context (exit 130);
 	// the next open repairs what was cut off.
-	Interrupted = errors.New("interrupted")
-	// Failure marks everything else: I/O, storage, database (exit 1).
-	Failure = errors.New("failure")
+	ErrInterrupted = errors.New("interrupted")
+	// ErrFailure marks everything else: I/O, storage, database (exit 1).
+	ErrFailure = errors.New("failure")
 )
 
 // Finer classes; each wraps one coarse class.
 var (
-	// Protected: a foreign key protects a record from deletion.
-	Protected = fmt.Errorf("protected: %w", Refused)
-	// Locked: a locked record would change.
-	Locked = fmt.Errorf("locked: %w", Refused)
-	// NotEmpty: a storage location or instance still holds managed files.
-	NotEmpty = fmt.Errorf("storage not empty: %w", Refused)
-	// ForeignStorage: artifacts in storage this instance does not manage.
-	ForeignStorage = fmt.Errorf("storage not managed by this instance: %w", Refused)
-	// AlreadyManaged: a storage root is managed by another instance.
-	AlreadyManaged = fmt.Errorf("storage managed by another instance: %w", Refused)
-	// Taken: a unique key (a name, a key and hash, …) is used by another record.
-	Taken = fmt.Errorf("taken: %w", Refused)
-	// Changed: what a command was about to do changed since it was planned or
+	// ErrProtected: a foreign key protects a record from deletion.
+	ErrProtected = fmt.Errorf("protected: %w", ErrRefused)
+	// ErrLocked: a locked record would change.
+	ErrLocked = fmt.Errorf("locked: %w", ErrRefused)
+	// ErrNotEmpty: a storage location or instance still holds managed files.
+	ErrNotEmpty = fmt.Errorf("storage not empty: %w", ErrRefused)
+	// ErrForeignStorage: artifacts in storage this instance does not manage.
+	ErrForeignStorage = fmt.Errorf("storage not managed by this instance: %w", ErrRefused)
+	// ErrAlreadyManaged: a storage root is managed by another instance.
+	ErrAlreadyManaged = fmt.Errorf("storage managed by another instance: %w", ErrRefused)
+	// ErrTaken: a unique key (a name, a key and hash, …) is used by another record.
+	ErrTaken = fmt.Errorf("taken: %w", ErrRefused)
+	// ErrChanged: what a command was about to do changed since it was planned or
 	// since the user was asked; nothing was changed.
-	Changed = fmt.Errorf("changed since you were asked: %w", Refused)
-	// Busy: another process of the same instance is doing the same work.
-	Busy = fmt.Errorf("busy: %w", Refused)
-	// NoInstance: no instance is connected or the named one does not exist.
-	NoInstance = fmt.Errorf("instance: %w", NotFound)
-	// ConfirmationNeeded: an operation needs a confirmation and nobody can give it.
-	ConfirmationNeeded = fmt.Errorf("confirmation needed: %w", Cancelled)
-	// Incomplete: rows changed but some bytes could not be deleted yet; the
+	ErrChanged = fmt.Errorf("changed since you were asked: %w", ErrRefused)
+	// ErrBusy: another process of the same instance is doing the same work.
+	ErrBusy = fmt.Errorf("busy: %w", ErrRefused)
+	// ErrNoInstance: no instance is connected or the named one does not exist.
+	ErrNoInstance = fmt.Errorf("instance: %w", ErrNotFound)
+	// ErrConfirmationNeeded: an operation needs a confirmation and nobody can give it.
+	ErrConfirmationNeeded = fmt.Errorf("confirmation needed: %w", ErrCancelled)
+	// ErrIncomplete: rows changed but some bytes could not be deleted yet; the
 	// purge intent is kept and retried on the next open.
-	Incomplete = fmt.Errorf("incomplete: bytes left in storage, will be retried: %w", Failure)
-	// Storage: reading or writing bytes failed, or bytes differ from their record.
-	Storage = fmt.Errorf("storage: %w", Failure)
-	// Database: the database failed (busy past every retry, corrupt, full, unreachable).
-	Database = fmt.Errorf("database: %w", Failure)
-	// ReadOnly: the instance can be read but not written (read-only storage,
+	ErrIncomplete = fmt.Errorf("incomplete: bytes left in storage, will be retried: %w", ErrFailure)
+	// ErrStorage: reading or writing bytes failed, or bytes differ from their record.
+	ErrStorage = fmt.Errorf("storage: %w", ErrFailure)
+	// ErrDatabase: the database failed (busy past every retry, corrupt, full, unreachable).
+	ErrDatabase = fmt.Errorf("database: %w", ErrFailure)
+	// ErrReadOnly: the instance can be read but not written (read-only storage,
 	// or a database made by a newer version).
-	ReadOnly = fmt.Errorf("read-only: %w", Failure)
+	ErrReadOnly = fmt.Errorf("read-only: %w", ErrFailure)
 )
 
 // Error is an error with a user-facing message and an optional hint on what to do.
@@ -126,15 +126,15 @@ func ExitCode(err error) int {
 		err = e.Class
 	}
 	switch {
-	case errors.Is(err, Cancelled):
+	case errors.Is(err, ErrCancelled):
 		return ExitCancelled
-	case errors.Is(err, Interrupted), errors.Is(err, context.Canceled):
+	case errors.Is(err, ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
-	case errors.Is(err, Invalid):
+	case errors.Is(err, ErrInvalid):
 		return ExitInvalid
-	case errors.Is(err, NotFound):
+	case errors.Is(err, ErrNotFound):
 		return ExitNotFound
-	case errors.Is(err, Refused):
+	case errors.Is(err, ErrRefused):
 		return ExitRefused
 	}
 	return ExitFailure

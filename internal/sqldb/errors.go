@@ -13,11 +13,11 @@ import (
 )
 
 // ConstraintError is a constraint the database enforced: a unique key that is
-// taken (errs.Taken) or a foreign key that still references a row being
-// deleted (errs.Protected). Callers that know more (which record, which
+// taken (errs.ErrTaken) or a foreign key that still references a row being
+// deleted (errs.ErrProtected). Callers that know more (which record, which
 // value) wrap it in a message of their own.
 type ConstraintError struct {
-	Class   error    // errs.Taken or errs.Protected
+	Class   error    // errs.ErrTaken or errs.ErrProtected
 	Table   string   // the table, when the database names it
 	Columns []string // the columns of the key, when the database names them
 	Index   string   // the unique index, when the database names it instead
@@ -26,7 +26,7 @@ type ConstraintError struct {
 
 // Error names the key.
 func (e *ConstraintError) Error() string {
-	if errors.Is(e.Class, errs.Protected) {
+	if errors.Is(e.Class, errs.ErrProtected) {
 		return "a record still references one being deleted (a foreign key protects it); nothing was changed"
 	}
 	switch {
@@ -56,13 +56,13 @@ func classify(err error) error {
 		return err
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.Wrap(errs.Interrupted, err, "interrupted")
+		return errs.Wrap(errs.ErrInterrupted, err, "interrupted")
 	}
 	code := sqliteCode(err)
 	msg := err.Error()
 	switch {
 	case code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-		c := &ConstraintError{Class: errs.Taken, cause: err}
+		c := &ConstraintError{Class: errs.ErrTaken, cause: err}
 		if m := uniqueIndex.FindStringSubmatch(msg); m != nil {
 			c.Index = m[1]
 		} else if m := uniqueCols.FindStringSubmatch(msg); m != nil {
@@ -73,25 +73,25 @@ func classify(err error) error {
 		}
 		return c
 	case code == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return &ConstraintError{Class: errs.Protected, cause: err}
+		return &ConstraintError{Class: errs.ErrProtected, cause: err}
 	case code&0xff == sqlite3.SQLITE_CONSTRAINT:
-		return errs.Wrap(errs.Invalid, err, "the database refused a value: %s", strings.TrimPrefix(msg, "constraint failed: "))
+		return errs.Wrap(errs.ErrInvalid, err, "the database refused a value: %s", strings.TrimPrefix(msg, "constraint failed: "))
 	case code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED:
-		return errs.Wrap(errs.Database, err, "the database is locked by another process")
+		return errs.Wrap(errs.ErrDatabase, err, "the database is locked by another process")
 	case code&0xff == sqlite3.SQLITE_READONLY:
-		return errs.Wrap(errs.ReadOnly, err, "the database cannot be written (read-only file or storage)")
+		return errs.Wrap(errs.ErrReadOnly, err, "the database cannot be written (read-only file or storage)")
 	case code&0xff == sqlite3.SQLITE_FULL:
-		return errs.Wrap(errs.Database, err, "the disk holding the database is full")
+		return errs.Wrap(errs.ErrDatabase, err, "the disk holding the database is full")
 	case code&0xff == sqlite3.SQLITE_CORRUPT || code&0xff == sqlite3.SQLITE_NOTADB:
-		return errs.Wrap(errs.Database, err, "the database file is malformed; see `lamin check`")
+		return errs.Wrap(errs.ErrDatabase, err, "the database file is malformed; see `lamin check`")
 	case code&0xff == sqlite3.SQLITE_CANTOPEN:
-		return errs.Wrap(errs.Database, err, "cannot open the database file")
+		return errs.Wrap(errs.ErrDatabase, err, "cannot open the database file")
 	case code&0xff == sqlite3.SQLITE_IOERR:
-		return errs.Wrap(errs.Database, err, "I/O error on the database file")
+		return errs.Wrap(errs.ErrDatabase, err, "I/O error on the database file")
 	case code&0xff == sqlite3.SQLITE_INTERRUPT:
-		return errs.Wrap(errs.Interrupted, err, "interrupted")
+		return errs.Wrap(errs.ErrInterrupted, err, "interrupted")
 	case code != 0:
-		return errs.Wrap(errs.Database, err, "database error: %s", msg)
+		return errs.Wrap(errs.ErrDatabase, err, "database error: %s", msg)
 	}
 	return err
 }

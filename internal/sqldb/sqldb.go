@@ -268,7 +268,7 @@ func (SQLite) Name() string { return "sqlite" }
 
 // IsUniqueViolation reports whether err is SQLite's UNIQUE or PRIMARY KEY constraint error.
 func (SQLite) IsUniqueViolation(err error) bool {
-	if errors.Is(err, errs.Taken) {
+	if errors.Is(err, errs.ErrTaken) {
 		return true
 	}
 	c := sqliteCode(err)
@@ -316,29 +316,29 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	switch {
 	case readOnlyFS(filepath.Dir(file)):
 		if _, err := os.Stat(file); err != nil {
-			return nil, errs.Wrap(errs.NotFound, err, "no database at %s", file)
+			return nil, errs.Wrap(errs.ErrNotFound, err, "no database at %s", file)
 		}
 		q.Set("mode", "ro")
 		if fi, err := os.Stat(file + "-wal"); err == nil && fi.Size() > 0 {
 			// Commits still in the write-ahead log: SQLite reads them through
 			// its -shm index, which must exist since it cannot be created here.
 			if _, err := os.Stat(file + "-shm"); err != nil {
-				return nil, errs.New(errs.ReadOnly, "the database %s on read-only storage has an unfinished write-ahead log without its index (-shm); open it once on writable storage", file)
+				return nil, errs.New(errs.ErrReadOnly, "the database %s on read-only storage has an unfinished write-ahead log without its index (-shm); open it once on writable storage", file)
 			}
 		} else {
 			// Everything is in the file, and nothing can change it.
 			q.Set("immutable", "1")
 		}
-		db.readOnly = errs.New(errs.ReadOnly, "the instance at %s is on read-only storage: it can be read, not changed", filepath.Dir(filepath.Dir(file)))
+		db.readOnly = errs.New(errs.ErrReadOnly, "the instance at %s is on read-only storage: it can be read, not changed", filepath.Dir(filepath.Dir(file)))
 	case opts.ReadOnly:
 		if _, err := os.Stat(file); err != nil {
-			return nil, errs.Wrap(errs.NotFound, err, "no database at %s", file)
+			return nil, errs.Wrap(errs.ErrNotFound, err, "no database at %s", file)
 		}
 		// mode=ro: a read-only connection never checkpoints the WAL or
 		// removes it when it closes, so a dry run writes nothing at all.
 		q.Set("mode", "ro")
 		q.Add("_pragma", "query_only(1)")
-		db.readOnly = errs.New(errs.ReadOnly, "this command only reads the instance (internal error: it tried to write)")
+		db.readOnly = errs.New(errs.ErrReadOnly, "this command only reads the instance (internal error: it tried to write)")
 	default:
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
@@ -346,7 +346,7 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	}
 	sdb, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
 	if err != nil {
-		return nil, errs.Wrap(errs.Database, err, "open %s: %v", file, err)
+		return nil, errs.Wrap(errs.ErrDatabase, err, "open %s: %v", file, err)
 	}
 	sdb.SetMaxOpenConns(1)
 	sdb.SetMaxIdleConns(1)
@@ -354,11 +354,11 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	db.DB = sdb
 	if err := db.DB.PingContext(ctx); err != nil {
 		sdb.Close()
-		return nil, errs.Wrap(errs.Database, err, "open the database %s: %v", file, classify(err))
+		return nil, errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, classify(err))
 	}
 	if db.ident, err = statID(file); err != nil {
 		sdb.Close()
-		return nil, errs.Wrap(errs.Database, err, "open the database %s: %v", file, err)
+		return nil, errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, err)
 	}
 	if err := db.checkVersion(ctx); err != nil {
 		sdb.Close()
@@ -413,17 +413,17 @@ func (db *DB) checkVersion(ctx context.Context) error {
 	want := Version(db.Dialect.Name())
 	have, err := db.SchemaVersion(ctx)
 	if err != nil {
-		return errs.Wrap(errs.Database, err, "read the schema version of %s: %v", db.path, err)
+		return errs.Wrap(errs.ErrDatabase, err, "read the schema version of %s: %v", db.path, err)
 	}
 	switch {
 	case have > want:
-		db.readOnly = errs.New(errs.ReadOnly, "the database %s has schema version %d, newer than this lamin knows (%d): it can be read, not changed; upgrade lamin to write to it", db.path, have, want)
+		db.readOnly = errs.New(errs.ErrReadOnly, "the database %s has schema version %d, newer than this lamin knows (%d): it can be read, not changed; upgrade lamin to write to it", db.path, have, want)
 		return nil
 	case have == want:
 		return db.renameVersionTable(ctx) // an earlier release may have left goose's name
 	case db.readOnly != nil:
 		if have == 0 {
-			return errs.New(errs.NotFound, "no lamindb database at %s", db.path)
+			return errs.New(errs.ErrNotFound, "no lamindb database at %s", db.path)
 		}
 		db.stale = have // read it as it is; the caller warns
 		return nil
@@ -437,7 +437,7 @@ func (db *DB) checkVersion(ctx context.Context) error {
 func (db *DB) migrate(ctx context.Context) error {
 	f, err := os.Open(db.path)
 	if err != nil {
-		return errs.Wrap(errs.Database, err, "migrate %s: %v", db.path, err)
+		return errs.Wrap(errs.ErrDatabase, err, "migrate %s: %v", db.path, err)
 	}
 	defer f.Close()
 	if err := flockCtx(ctx, f); err != nil {
@@ -461,7 +461,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	if _, err := p.Up(ctx); err != nil {
-		return errs.Wrap(errs.Database, err, "migrate the schema of %s: %v", db.path, classify(err))
+		return errs.Wrap(errs.ErrDatabase, err, "migrate the schema of %s: %v", db.path, classify(err))
 	}
 	return nil
 }
@@ -477,7 +477,7 @@ func (db *DB) renameVersionTable(ctx context.Context) error {
 	}
 	_, err := db.DB.ExecContext(ctx, `ALTER TABLE goose_db_version RENAME TO `+VersionTable)
 	if err != nil && !strings.Contains(err.Error(), "no such table") {
-		return errs.Wrap(errs.Database, err, "rename the schema version table of %s: %v", db.path, classify(err))
+		return errs.Wrap(errs.ErrDatabase, err, "rename the schema version table of %s: %v", db.path, classify(err))
 	}
 	return nil
 }
@@ -490,10 +490,10 @@ func flockCtx(ctx context.Context, f *os.File) error {
 			return nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
-			return errs.Wrap(errs.Database, err, "lock %s: %v", f.Name(), err)
+			return errs.Wrap(errs.ErrDatabase, err, "lock %s: %v", f.Name(), err)
 		}
 		if err := sleepCtx(ctx, backoff(attempt)); err != nil {
-			return errs.Wrap(errs.Interrupted, err, "interrupted while waiting to migrate %s", f.Name())
+			return errs.Wrap(errs.ErrInterrupted, err, "interrupted while waiting to migrate %s", f.Name())
 		}
 	}
 }

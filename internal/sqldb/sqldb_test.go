@@ -103,10 +103,10 @@ func TestNewerSchemaIsReadOnly(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error { return nil })
-	if !errors.Is(err, errs.ReadOnly) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), fmt.Sprintf("(%d)", sqldb.Version("sqlite"))) {
+	if !errors.Is(err, errs.ErrReadOnly) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), fmt.Sprintf("(%d)", sqldb.Version("sqlite"))) {
 		t.Fatalf("Tx()=%v, want a read-only error naming both versions", err)
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM lamindb_artifact`); !errors.Is(err, errs.ReadOnly) {
+	if _, err := db.ExecContext(ctx, `DELETE FROM lamindb_artifact`); !errors.Is(err, errs.ErrReadOnly) {
 		t.Fatalf("ExecContext()=%v, want read-only", err)
 	}
 }
@@ -187,7 +187,7 @@ func TestConstraintsClassified(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = ins()
-	if !errors.Is(err, errs.Taken) || errs.ExitCode(err) != errs.ExitRefused || !strings.Contains(err.Error(), "lamindb_user (") || strings.Contains(err.Error(), "2067") {
+	if !errors.Is(err, errs.ErrTaken) || errs.ExitCode(err) != errs.ExitRefused || !strings.Contains(err.Error(), "lamindb_user (") || strings.Contains(err.Error(), "2067") {
 		t.Fatalf("second insert: %v", err)
 	}
 }

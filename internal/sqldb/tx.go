@@ -79,7 +79,7 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *R
 // every fact fn reads stays true until it commits. A lock held by another
 // process is waited for, in turn, up to Options.WriteWait; a database file that
 // was deleted or replaced since it was opened (the instance was deleted) fails
-// with errs.NoInstance before fn runs.
+// with errs.ErrNoInstance before fn runs.
 func (db *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	if err := db.inOwnTx(ctx); err != nil {
 		return err
@@ -103,11 +103,11 @@ func (db *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error
 		}
 	}()
 	if id, err := statID(db.path); err != nil || id != db.ident {
-		return errs.New(errs.NoInstance, "the instance's database %s was deleted or replaced since this command opened it; nothing was changed", db.path)
+		return errs.New(errs.ErrNoInstance, "the instance's database %s was deleted or replaced since this command opened it; nothing was changed", db.path)
 	}
 	if err := fn(context.WithValue(ctx, txKey{}, db), tx); err != nil {
-		if ctx.Err() != nil && !errors.Is(err, errs.Interrupted) {
-			return errs.Wrap(errs.Interrupted, err, "interrupted; nothing was changed")
+		if ctx.Err() != nil && !errors.Is(err, errs.ErrInterrupted) {
+			return errs.Wrap(errs.ErrInterrupted, err, "interrupted; nothing was changed")
 		}
 		return err
 	}
@@ -139,7 +139,7 @@ func (db *DB) begin(ctx context.Context) (*sql.Conn, *sql.Tx, error) {
 		}
 		waited := time.Since(start)
 		if waited > db.opts.WriteWait {
-			return nil, nil, errs.Wrap(errs.Database, err, "the database %s stayed locked by another process for %s; nothing was changed", db.path, waited.Round(time.Second))
+			return nil, nil, errs.Wrap(errs.ErrDatabase, err, "the database %s stayed locked by another process for %s; nothing was changed", db.path, waited.Round(time.Second))
 		}
 		if !told && waited >= db.opts.BusyTimeout && db.opts.Waiting != nil {
 			db.opts.Waiting(waited)
