@@ -198,9 +198,25 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (f
 	if err != nil {
 		return false, err
 	}
+	// Bytes in place must also be whole: without fsync a power loss can leave
+	// a renamed file short, and the row must not claim it then.
+	whole := func() (bool, error) {
+		info, err := st.Stat(ctx, final)
+		if err != nil {
+			return false, err
+		}
+		return (a.Size == nil || info.Size == *a.Size) && (a.NFiles == nil || info.NFiles == *a.NFiles), nil
+	}
 	if !a.OverwriteVersions {
 		if hasFinal {
-			return true, deleteAll(ctx, st, tmp)
+			ok, err := whole()
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				return true, deleteAll(ctx, st, tmp)
+			}
+			return false, deleteAll(ctx, st, tmp, final) // the key is this artifact's alone
 		}
 		return false, deleteAll(ctx, st, tmp)
 	}
@@ -210,7 +226,22 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (f
 		return false, err
 	}
 	if !hasTmp && hasFinal {
-		return true, deleteAll(ctx, st, aside)
+		ok, err := whole()
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, deleteAll(ctx, st, aside)
+		}
+		if !hasAside {
+			// A short first version, or a re-version whose old copy is gone:
+			// the shared store holds nothing whole to keep for this row.
+			return false, deleteAll(ctx, st, final)
+		}
+		if err := st.Delete(ctx, final); err != nil {
+			return false, err
+		}
+		hasFinal = false
 	}
 	if hasAside && !hasFinal {
 		if err := st.Rename(ctx, aside, final); err != nil {
