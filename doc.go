@@ -43,9 +43,23 @@
 //	plan, err := inst.Artifacts().UID(art.UID).Delete(ctx, lamindb.DeleteOptions{Permanent: true, DryRun: true})
 //	_, err = inst.Artifacts().UID(art.UID).Restore(ctx, lamindb.RestoreOptions{})
 //
+// # Safety
+//
+// Every change is decided inside the write transaction that makes it. A
+// question (Confirm) is asked with no transaction open; what it showed is read
+// again afterwards, and a change that happened meanwhile makes the call change
+// nothing (ErrChanged). Writers of several processes queue for SQLite's write
+// lock. Storage writes are staged and laid out so that the repair on the next
+// open (and Check with Repair) rolls a cut-off save, re-version or purge back
+// or forward; unclaimed files are quarantined, not deleted, and only when
+// older than a grace period. Options.ReadOnly opens an instance without
+// migrating, repairing or writing anything (dry runs).
+//
 // # Errors
 //
 // Errors wrap one of ErrInvalid, ErrNotFound, ErrRefused (ErrProtected,
-// ErrLocked, ErrNotEmpty, ErrForeignStorage, ErrAlreadyManaged) and
-// ErrCancelled; ExitCode maps them to the lamin command's exit codes.
+// ErrLocked, ErrNotEmpty, ErrForeignStorage, ErrAlreadyManaged, ErrTaken,
+// ErrChanged, ErrBusy), ErrCancelled, ErrInterrupted and ErrFailure
+// (ErrStorage, ErrDatabase, ErrReadOnly, ErrIncomplete); ExitCode maps them to
+// the lamin command's exit codes.
 package lamindb
