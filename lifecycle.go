@@ -1101,6 +1101,16 @@ func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, pla
 			return err
 		}
 	}
+	// Which heads have versions left to promote: asked before the rows go
+	// (most records have a single version and need no promotion query).
+	var headIDs []int64
+	for _, h := range ps.heads {
+		headIDs = append(headIDs, h.id)
+	}
+	siblings, err := withSiblings(ctx, tx, reg.Table, reg.StemLen, headIDs)
+	if err != nil {
+		return err
+	}
 	// Children first, so every foreign key holds at each step.
 	for i := len(ps.tables) - 1; i >= 0; i-- {
 		t := ps.tables[i]
@@ -1117,7 +1127,7 @@ func (in *Instance) purgeTx(ctx context.Context, tx *sqldb.Tx, ps *purgeSet, pla
 	done := map[string]bool{}
 	for _, h := range ps.heads {
 		k := fmt.Sprintf("%s/%d", h.uid[:reg.StemLen], h.branch)
-		if done[k] {
+		if !siblings[h.id] || done[k] {
 			continue
 		}
 		done[k] = true

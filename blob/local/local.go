@@ -135,20 +135,15 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	p := s.LocalPath(key)
-	fi, err := os.Lstat(p)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() && fault.Enabled {
+	if fault.Enabled {
 		// A crash in the middle of a folder delete leaves part of it.
-		if err := removeOneFile(p); err != nil {
-			return err
-		}
-		if err := fault.Hit(fault.StoreDeleteMid); err != nil {
-			return err
+		if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+			if err := removeOneFile(p); err != nil {
+				return err
+			}
+			if err := fault.Hit(fault.StoreDeleteMid); err != nil {
+				return err
+			}
 		}
 	}
 	if err := fault.RemoveAll(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
