@@ -130,20 +130,14 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 // demoteHeads makes the family's heads on main give up is_latest to a new
 // version, refusing when one is locked: a locked record keeps every field.
 func (in *Instance) demoteHeads(ctx context.Context, tx *sqldb.Tx, table, class, stem string) error {
-	type head struct {
-		id     int64
-		uid    string
-		locked bool
-	}
-	heads, err := sqldb.Query(ctx, tx, func(s sqldb.Scanner) (head, error) {
-		var h head
-		err := s.Scan(&h.id, &h.uid, &h.locked)
-		return h, err
-	}, `SELECT id, uid, is_locked FROM `+table+` WHERE uid >= ? AND uid < ? AND branch_id = 1 AND is_latest = 1`, stem, stem+"~")
+	ms, err := familyOnBranch(ctx, tx, table, stem, 1)
 	if err != nil {
 		return err
 	}
-	for _, h := range heads {
+	for _, h := range ms {
+		if !h.latest {
+			continue
+		}
 		if h.locked {
 			return withHint(errorf(ErrLocked, "Cannot create a new version: the latest version %s %s is locked ('is_locked=True') and would lose is_latest", class, h.uid),
 				"unlock it first: lamin update "+strings.ToLower(class)+" --uid "+h.uid+" --locked false")

@@ -125,17 +125,7 @@ func (in *Instance) moveTx(ctx context.Context, tx *sqldb.Tx, reg *registry.Regi
 // gets its newest as head. It returns the uid it promoted ("" if none) and
 // whether the branch holds any version of the family.
 func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branch int64, promote bool) (promoted string, any bool, err error) {
-	type member struct {
-		id     int64
-		uid    string
-		latest bool
-	}
-	ms, err := sqldb.Query(ctx, tx, func(s sqldb.Scanner) (member, error) {
-		var m member
-		err := s.Scan(&m.id, &m.uid, &m.latest)
-		return m, err
-	}, `SELECT id, uid, is_latest FROM `+table+` WHERE uid >= ? AND uid < ? AND branch_id = ? ORDER BY created_at DESC, id DESC`,
-		stem, stem+"~", branch)
+	ms, err := familyOnBranch(ctx, tx, table, stem, branch)
 	if err != nil || len(ms) == 0 {
 		return "", false, err
 	}
@@ -161,6 +151,24 @@ func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branc
 		return "", true, err
 	}
 	return ms[0].uid, true, nil
+}
+
+// member is one version of a family.
+type member struct {
+	id     int64
+	uid    string
+	latest bool
+	locked bool
+}
+
+// familyOnBranch returns a family's versions on a branch, newest first.
+func familyOnBranch(ctx context.Context, q querier, table, stem string, branch int64) ([]member, error) {
+	return sqldb.Query(ctx, q, func(s sqldb.Scanner) (member, error) {
+		var m member
+		err := s.Scan(&m.id, &m.uid, &m.latest, &m.locked)
+		return m, err
+	}, `SELECT id, uid, is_latest, is_locked FROM `+table+` WHERE uid >= ? AND uid < ? AND branch_id = ? ORDER BY created_at DESC, id DESC`,
+		stem, stem+"~", branch)
 }
 
 // withSiblings returns the ids among ids whose version family has other

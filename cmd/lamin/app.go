@@ -212,11 +212,11 @@ func (a *app) open(cmd *cobra.Command) (*ln.Instance, error) {
 	return ln.Open(cmd.Context(), "", a.options())
 }
 
-// openReadOnly opens the connected instance for a command that changes
-// nothing (a dry run): nothing is migrated, repaired or written.
-func (a *app) openReadOnly(cmd *cobra.Command) (*ln.Instance, error) {
+// openFor opens the connected instance; for a dry run read-only: nothing is
+// migrated, repaired or written.
+func (a *app) openFor(cmd *cobra.Command, dryRun bool) (*ln.Instance, error) {
 	o := a.options()
-	o.ReadOnly = true
+	o.ReadOnly = dryRun
 	return ln.Open(cmd.Context(), "", o)
 }
 

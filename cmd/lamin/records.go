@@ -236,11 +236,7 @@ lamin delete NAME deletes an instance (refused while its .lamindb/ folder holds 
 				}
 				return a.deleteInstance(cmd, args[0], force, dryRun, asJSON)
 			}
-			open := a.open
-			if dryRun {
-				open = a.openReadOnly
-			}
-			in, err := open(cmd)
+			in, err := a.openFor(cmd, dryRun)
 			if err != nil {
 				return err
 			}
@@ -344,11 +340,7 @@ func (a *app) restoreCommand() *cobra.Command {
 		Short: "move records back to main (--filter searches the trash unless --branch says otherwise)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			open := a.open
-			if dryRun {
-				open = a.openReadOnly
-			}
-			in, err := open(cmd)
+			in, err := a.openFor(cmd, dryRun)
 			if err != nil {
 				return err
 			}
