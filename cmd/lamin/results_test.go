@@ -354,3 +354,44 @@ func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {
 	}
 	return true
 }
+
+// TestFullStorage: on a full disk reads work, a save fails with exit 1, and
+// once there is room again the instance is consistent.
+func TestFullStorage(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	e := newEnv(t)
+	mnt := e.path("small")
+	os.MkdirAll(mnt, 0o755)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+	e.ok("init", "--storage", filepath.Join(mnt, "inst"))
+	e.write("a.txt", "a\n")
+	u := e.saveUID("a.txt", "--key", "a.txt")
+	filler := filepath.Join(mnt, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := bytes.Repeat([]byte{1}, 64<<10)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			break // the disk is full
+		}
+	}
+	f.Close()
+	e.ok("list", "artifact")
+	e.ok("get", "artifact", u)
+	e.ok("load", "artifact", "--uid", u)
+	e.write("big.bin", strings.Repeat("x", 1<<20))
+	e.want(1, "save", "big.bin", "--key", "big.bin")
+	os.Remove(filler)
+	checkClean(t, e)
+	if n := len(e.list("artifact", "--branch", "all")); n != 1 {
+		t.Errorf("%d artifacts after the failed save, want 1", n)
+	}
+}

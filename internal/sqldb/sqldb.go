@@ -310,29 +310,74 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 		opts.WriteWait = 10 * time.Minute
 	}
 	db := &DB{Dialect: SQLite{}, path: file, opts: opts}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
-	q.Add("_pragma", "foreign_keys(1)")
+	mode := modeReadWrite
 	switch {
 	case readOnlyFS(filepath.Dir(file)):
+		mode = modeStorage
+	case opts.ReadOnly:
+		mode = modeQuery
+	}
+	_, statErr := os.Stat(file)
+	err := db.connect(ctx, mode)
+	if err != nil && mode == modeStorage {
+		err = db.connect(ctx, modeImmutable)
+	}
+	if err != nil && mode == modeReadWrite && statErr == nil && unwritable(err) {
+		// A full disk (or one that refuses writes) can still be read.
+		for _, m := range []int{modeStorage, modeImmutable} {
+			if rerr := db.connect(ctx, m); rerr == nil {
+				db.readOnly = errs.Wrap(errs.ErrReadOnly, err, "the instance at %s cannot be written (%v): it can be read, not changed", filepath.Dir(filepath.Dir(file)), classify(err))
+				err = nil
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if db.ident, err = statID(file); err != nil {
+		db.DB.Close()
+		return nil, errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, err)
+	}
+	if err := db.checkVersion(ctx); err != nil {
+		db.DB.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// How a database is opened.
+const (
+	modeReadWrite = iota // WAL, immediate write transactions
+	modeQuery            // read only, by choice (dry runs): never checkpoints
+	modeStorage          // read only, because the storage cannot be written
+	modeImmutable        // the same, when SQLite cannot even use its -shm index
+)
+
+// connect opens the connection pool in a mode and checks it works.
+func (db *DB) connect(ctx context.Context, mode int) error {
+	file := db.path
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(db.opts.BusyTimeout.Milliseconds(), 10)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	switch mode {
+	case modeStorage, modeImmutable:
 		if _, err := os.Stat(file); err != nil {
-			return nil, errs.Wrap(errs.ErrNotFound, err, "no database at %s", file)
+			return errs.Wrap(errs.ErrNotFound, err, "no database at %s", file)
 		}
 		q.Set("mode", "ro")
-		if fi, err := os.Stat(file + "-wal"); err == nil && fi.Size() > 0 {
-			// Commits still in the write-ahead log: SQLite reads them through
-			// its -shm index, which must exist since it cannot be created here.
-			if _, err := os.Stat(file + "-shm"); err != nil {
-				return nil, errs.New(errs.ErrReadOnly, "the database %s on read-only storage has an unfinished write-ahead log without its index (-shm); open it once on writable storage", file)
+		if mode == modeImmutable {
+			// Everything is in the file (no write-ahead log to read), and
+			// SQLite cannot make its -shm index here: read the file as it is.
+			if fi, err := os.Stat(file + "-wal"); err == nil && fi.Size() > 0 {
+				return errs.New(errs.ErrReadOnly, "the database %s on storage that cannot be written has an unfinished write-ahead log SQLite cannot read here; open it once on writable storage", file)
 			}
-		} else {
-			// Everything is in the file, and nothing can change it.
 			q.Set("immutable", "1")
 		}
 		db.readOnly = errs.New(errs.ErrReadOnly, "the instance at %s is on read-only storage: it can be read, not changed", filepath.Dir(filepath.Dir(file)))
-	case opts.ReadOnly:
+	case modeQuery:
 		if _, err := os.Stat(file); err != nil {
-			return nil, errs.Wrap(errs.ErrNotFound, err, "no database at %s", file)
+			return errs.Wrap(errs.ErrNotFound, err, "no database at %s", file)
 		}
 		// mode=ro: a read-only connection never checkpoints the WAL or
 		// removes it when it closes, so a dry run writes nothing at all.
@@ -346,25 +391,23 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	}
 	sdb, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
 	if err != nil {
-		return nil, errs.Wrap(errs.ErrDatabase, err, "open %s: %v", file, err)
+		return errs.Wrap(errs.ErrDatabase, err, "open %s: %v", file, err)
 	}
 	sdb.SetMaxOpenConns(1)
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, classify(err))
+	}
 	db.DB = sdb
-	if err := db.DB.PingContext(ctx); err != nil {
-		sdb.Close()
-		return nil, errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, classify(err))
-	}
-	if db.ident, err = statID(file); err != nil {
-		sdb.Close()
-		return nil, errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, err)
-	}
-	if err := db.checkVersion(ctx); err != nil {
-		sdb.Close()
-		return nil, err
-	}
-	return db, nil
+	return nil
+}
+
+// unwritable reports whether err means the database's storage refuses writes.
+func unwritable(err error) bool {
+	c := sqliteCode(err) & 0xff
+	return c == sqlite3.SQLITE_IOERR || c == sqlite3.SQLITE_FULL || c == sqlite3.SQLITE_READONLY || c == sqlite3.SQLITE_CANTOPEN
 }
 
 // readOnlyFS reports whether dir lies on a file system mounted read-only.
