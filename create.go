@@ -103,7 +103,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 			if newUID, err = uid.NextVersion(fam, 16); err != nil {
 				return err
 			}
-			if err := in.demoteHeads(ctx, tx, reg.Table, reg.Class, stem); err != nil {
+			if _, err := in.demoteHeads(ctx, tx, reg.Table, reg.Class, stem, false); err != nil {
 				return err
 			}
 		}
@@ -127,26 +127,30 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 	return (&Query{in: in, reg: reg}).getByID(ctx, in.db, id)
 }
 
-// demoteHeads makes the family's heads on main give up is_latest to a new
-// version, refusing when one is locked: a locked record keeps every field.
-func (in *Instance) demoteHeads(ctx context.Context, tx *sqldb.Tx, table, class, stem string) error {
-	ms, err := familyOnBranch(ctx, tx, table, stem, 1)
+// demoteHeads makes the family's heads give up is_latest to a new version —
+// on main, or on every branch for a folder family, whose one store holds only
+// its newest version's files — refusing when one is locked: a locked record
+// keeps every field. It returns the ids it demoted.
+func (in *Instance) demoteHeads(ctx context.Context, tx *sqldb.Tx, table, class, stem string, everyBranch bool) ([]int64, error) {
+	heads, err := familyHeads(ctx, tx, table, stem)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, h := range ms {
-		if !h.latest {
+	var demoted []int64
+	for _, h := range heads {
+		if h.branch != 1 && !everyBranch {
 			continue
 		}
 		if h.locked {
-			return withHint(errorf(ErrLocked, "Cannot create a new version: the latest version %s %s is locked ('is_locked=True') and would lose is_latest", class, h.uid),
+			return nil, withHint(errorf(ErrLocked, "Cannot create a new version: the latest version %s %s is locked ('is_locked=True') and would lose is_latest", class, h.uid),
 				"unlock it first: lamin update "+strings.ToLower(class)+" --uid "+h.uid+" --locked false")
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 0 WHERE id = ?`, h.id); err != nil {
-			return err
+			return nil, err
 		}
+		demoted = append(demoted, h.id)
 	}
-	return nil
+	return demoted, nil
 }
 
 // CollectionArtifacts returns the uids of a collection's members in order.

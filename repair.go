@@ -119,12 +119,22 @@ func (in *Instance) repairMarks(ctx context.Context) ([]string, error) {
 // With stale, the mark's owner must be gone by the time the transaction runs.
 func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stale bool) (string, error) {
 	ctx = context.WithoutCancel(ctx) // a settlement is not left half done
+	// Folder stores are settled under the lock their publishers hold (taken
+	// before the database's, in the same order as they take them).
+	unlock, err := lockPublish(ctx, in.store(in.DefaultStorage().Root))
+	if err != nil {
+		return "", errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
+	}
+	defer unlock()
 	var what string
 	n := &notes{}
-	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+	err = in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
 		var tmp string
 		var ts timeScanner
-		err := tx.QueryRowContext(ctx, `SELECT COALESCE(tmp_path, ''), started_at FROM lamin_storing WHERE artifact_id = ? AND owner = ?`, id, owner).Scan(&tmp, &ts)
+		var phase int
+		var demoted *int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(tmp_path, ''), started_at, phase, demoted_id FROM lamin_storing WHERE artifact_id = ? AND owner = ?`,
+			id, owner).Scan(&tmp, &ts, &phase, &demoted)
 		if sqldb.IsNoRows(err) {
 			return nil // settled by someone else meanwhile
 		} else if err != nil {
@@ -147,7 +157,13 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 			}
 			st = in.store(s.Root)
 		}
-		forward, err := settleBytes(ctx, st, a, tmp)
+		if !safeManagedKey(tmp, managedDir+"/"+stagingDir+"/") {
+			tmp = "" // a mark's staging path can only be in staging: never delete elsewhere
+		}
+		if a != nil && !safeManagedKey(a.StorageKey(), managedDir+"/") {
+			return errorf(ErrStorage, "repair the save of artifact id %d: its storage key %s is not a managed one; left for `lamin check`", id, a.StorageKey())
+		}
+		forward, err := settleBytes(ctx, st, a, tmp, phase)
 		if err != nil {
 			return errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
 		}
@@ -157,7 +173,7 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 			return err
 		}
 		what = fmt.Sprintf("removed half-saved artifact id %d", id)
-		return in.undoInsert(ctx, tx, id, n)
+		return in.undoInsert(ctx, tx, id, demoted, n)
 	})
 	if err == nil {
 		in.tell(n)
@@ -167,15 +183,17 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 
 // settleBytes brings storage into the state of a save that completed
 // (forward) or never happened (back), and says which. tmp is the staging key
-// the save wrote to; a folder that replaced an older one was laid out as:
+// the save wrote to. A file's final key is unique to its artifact, so its
+// presence decides (and its size: bytes are not fsynced). A folder save
+// replaces the family's one store only once it recorded phase 1; before, the
+// store is the older version's and stays. From phase 1 on, the blob.Store
+// contract lays the move out:
 //
 //	tmp present                  → not moved in: back (and if the old folder
 //	                               is aside with nothing in place, move it back)
 //	tmp gone, final present      → moved in: forward (delete the aside copy)
 //	tmp gone, final missing      → back (move the aside copy back if there)
-//
-// A file's final key is unique to its artifact, so its presence decides.
-func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (forward bool, err error) {
+func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string, phase int) (forward bool, err error) {
 	exists := func(k string) (bool, error) {
 		if k == "" {
 			return false, nil
@@ -187,9 +205,12 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (f
 		return err == nil, err
 	}
 	if a == nil {
-		return false, deleteAll(ctx, st, tmp, asideOf(tmp))
+		return false, deleteAll(ctx, st, tmp)
 	}
 	final := a.StorageKey()
+	if a.OverwriteVersions && phase == 0 {
+		return false, deleteAll(ctx, st, tmp)
+	}
 	hasTmp, err := exists(tmp)
 	if err != nil {
 		return false, err
@@ -198,25 +219,17 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (f
 	if err != nil {
 		return false, err
 	}
-	// Bytes in place must also be whole: without fsync a power loss can leave
-	// a renamed file short, and the row must not claim it then.
-	whole := func() (bool, error) {
-		info, err := st.Stat(ctx, final)
-		if err != nil {
-			return false, err
-		}
-		return (a.Size == nil || info.Size == *a.Size) && (a.NFiles == nil || info.NFiles == *a.NFiles), nil
-	}
 	if !a.OverwriteVersions {
 		if hasFinal {
-			ok, err := whole()
+			info, err := st.Stat(ctx, final)
 			if err != nil {
 				return false, err
 			}
-			if ok {
+			if a.Size == nil || info.Size == *a.Size {
 				return true, deleteAll(ctx, st, tmp)
 			}
-			return false, deleteAll(ctx, st, tmp, final) // the key is this artifact's alone
+			// Short bytes after a power loss: the key is this artifact's alone.
+			return false, deleteAll(ctx, st, tmp, final)
 		}
 		return false, deleteAll(ctx, st, tmp)
 	}
@@ -226,22 +239,7 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (f
 		return false, err
 	}
 	if !hasTmp && hasFinal {
-		ok, err := whole()
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			return true, deleteAll(ctx, st, aside)
-		}
-		if !hasAside {
-			// A short first version, or a re-version whose old copy is gone:
-			// the shared store holds nothing whole to keep for this row.
-			return false, deleteAll(ctx, st, final)
-		}
-		if err := st.Delete(ctx, final); err != nil {
-			return false, err
-		}
-		hasFinal = false
+		return true, deleteAll(ctx, st, aside)
 	}
 	if hasAside && !hasFinal {
 		if err := st.Rename(ctx, aside, final); err != nil {
@@ -249,6 +247,19 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string) (f
 		}
 	}
 	return false, deleteAll(ctx, st, tmp)
+}
+
+// safeManagedKey reports whether key lies below prefix, with no way out of it.
+func safeManagedKey(key, prefix string) bool {
+	if !strings.HasPrefix(key, prefix) || len(key) == len(prefix) {
+		return false
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == ".." || seg == "." || seg == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // asideOf is where a folder re-version keeps the old folder, or "".
@@ -272,8 +283,9 @@ func deleteAll(ctx context.Context, st blob.Store, keys ...string) error {
 }
 
 // undoInsert deletes a half-saved artifact row and its mark, and gives the head
-// back to the version it demoted.
-func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, n *notes) error {
+// back to the version it demoted (for a folder family exactly that one, whose
+// files are still the store's; otherwise the newest remaining).
+func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, demoted *int64, n *notes) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id); err != nil {
 		return err
 	}
@@ -286,14 +298,27 @@ func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, n *n
 	if _, err := tx.ExecContext(ctx, `DELETE FROM lamindb_artifact WHERE id = ?`, id); err != nil {
 		return err
 	}
-	if a.IsLatest {
-		promoted, _, err := normalizeHeads(ctx, tx, "lamindb_artifact", a.Stem(), a.BranchID, true)
-		if promoted != "" {
-			n.add(LevelHint, "new latest Artifact version is: %s", promoted)
-		}
-		return err
+	if !a.IsLatest {
+		return nil
 	}
-	return nil
+	if demoted != nil {
+		heads, err := familyHeads(ctx, tx, "lamindb_artifact", a.Stem())
+		if err != nil {
+			return err
+		}
+		if len(heads) == 0 {
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = 1 WHERE id = ?`, *demoted)
+			return err
+		}
+	}
+	if a.OverwriteVersions {
+		return nil
+	}
+	promoted, _, err := normalizeHeads(ctx, tx, "lamindb_artifact", a.Stem(), a.BranchID, true)
+	if promoted != "" {
+		n.add(LevelHint, "new latest Artifact version is: %s", promoted)
+	}
+	return err
 }
 
 type purgeIntent struct {
@@ -352,27 +377,50 @@ func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error
 // artifact was registered at that path again since the purge: nothing is
 // deleted on a guess.
 func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left []string, firstErr error) {
+	storages, err := in.storages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	managed := map[string]bool{}
+	for _, s := range storages {
+		if s.InstanceUID == in.uid {
+			managed[s.Root] = true
+		}
+	}
 	var doneIDs []int64
 	for i, it := range its {
 		if i == 1 {
 			fault.Hit(fault.PurgeMidDelete)
 		}
 		st := in.store(it.root)
-		var err error
+		if !managed[it.root] || !safeManagedKey(it.path, "") {
+			// Not a path a purge of this instance can have recorded: never
+			// delete it, and do not keep retrying.
+			in.opts.Notify.say(LevelWarning, "ignored a purge intent for %s: it is not in a storage location this instance manages", st.LocalPath(it.path))
+			doneIDs = append(doneIDs, it.id)
+			continue
+		}
 		if strings.HasPrefix(it.path, managedDir+"/") {
-			// A managed key is never given to another artifact.
+			// A managed key is never given to another artifact while its
+			// purge is pending (see register).
 			if err = st.Delete(ctx, it.path); err == nil {
 				doneIDs = append(doneIDs, it.id)
 			}
 		} else {
 			err = in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+				// Registered again since the purge, or holding (or held by)
+				// another artifact's files: keep the bytes.
 				var n int
 				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id
-					WHERE s.root = ? AND (a._real_key = ? OR (a._real_key IS NULL AND a.key = ? AND NOT a._key_is_virtual))`, it.root, it.path, it.path).Scan(&n); err != nil {
+					WHERE s.root = ?1 AND (
+						COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) = ?2 OR
+						substr(COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END), 1, length(?2) + 1) = ?2 || '/' OR
+						substr(?2, 1, length(COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END)) + 1) = COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) || '/')`,
+					it.root, it.path).Scan(&n); err != nil {
 					return err
 				}
 				if n > 0 {
-					in.opts.Notify.say(LevelWarning, "kept %s: an artifact was registered there again since the purge", st.LocalPath(it.path))
+					in.opts.Notify.say(LevelWarning, "kept %s: other artifacts are registered at or within it", st.LocalPath(it.path))
 				} else if err := st.Delete(ctx, it.path); err != nil {
 					return err
 				}

@@ -3,6 +3,7 @@ package lamindb
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,9 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"golang.org/x/sys/unix"
 
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/digest"
@@ -117,6 +120,7 @@ type pending struct {
 	art      *Artifact
 	existing bool   // art was already in the instance (dedup or restore)
 	staging  string // staging key while the bytes are written
+	demoted  *int64 // the head this new version took is_latest from
 }
 
 func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool) error {
@@ -384,11 +388,20 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 			realKey = &rk
 		}
 	}
-	// Empty files never deduplicate (lamindb).
+	// Empty files (and empty folders) never deduplicate (lamindb).
 	var same []*Artifact
-	if p.sum.IsDir || p.sum.Size > 0 {
+	if p.sum.Size > 0 {
 		if same, err = in.sameContent(ctx, tx, p.sum); err != nil {
 			return err
+		}
+	}
+	for _, a := range same {
+		// Content another save is still writing may never arrive.
+		if busy, err := in.beingSaved(ctx, tx, a); err != nil {
+			return err
+		} else if busy {
+			return withHint(errorf(ErrBusy, "the same content is being saved right now (artifact %s, by another process); nothing was saved", a.UID),
+				"try again when that save has finished")
 		}
 	}
 	// lamindb skips the hash lookup for paths already in storage; it ignores the trash.
@@ -475,8 +488,12 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		if newUID, err = uid.NextVersion(family, 16); err != nil {
 			return err
 		}
-		if err := in.demoteHeads(ctx, tx, "lamindb_artifact", "Artifact", revises.Stem()); err != nil {
+		demoted, err := in.demoteHeads(ctx, tx, "lamindb_artifact", "Artifact", revises.Stem(), revises.OverwriteVersions || p.sum.IsDir)
+		if err != nil {
 			return err
+		}
+		if len(demoted) > 0 {
+			p.demoted = &demoted[0]
 		}
 	}
 	a := &Artifact{
@@ -500,6 +517,24 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		p.staging = managedDir + "/" + stagingDir + "/" + a.UID + "-" + uid.New(8)
 	}
 	a.Aux = auxJSON(p.sum.SHA256)
+	// lamindb's unique keys are (storage, key, hash) and (storage, hash): a
+	// row that holds this hash but is not this content's artifact (an
+	// outdated folder version, whose files are gone; a sha1-fl collision) must
+	// not keep the new one out. The new one then gets lamindb's alternative:
+	// hash type sha256, hash the first 22 characters of its SHA-256.
+	// (Empty files never deduplicate and share one SHA-256: they keep
+	// lamindb's hash; our unique keys leave them out.)
+	var taken int
+	if p.sum.Size > 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND (key = ? OR (key IS NULL AND ? IS NULL))`,
+			a.StorageID, *a.Hash, a.Key, a.Key).Scan(&taken); err != nil {
+			return err
+		}
+	}
+	if taken > 0 {
+		alt, altType := altHash(p.sum.SHA256), "sha256"
+		a.Hash, a.HashType = &alt, &altType
+	}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
 		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
@@ -514,8 +549,8 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	}
 	p.art = a
 	if p.staging != "" {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_storing (artifact_id, owner, tmp_path, started_at) VALUES (?, ?, ?, ?)`,
-			a.ID, in.owner, p.staging, in.now()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_storing (artifact_id, owner, tmp_path, started_at, demoted_id) VALUES (?, ?, ?, ?, ?)`,
+			a.ID, in.owner, p.staging, in.now(), p.demoted); err != nil {
 			return err
 		}
 	}
@@ -590,14 +625,42 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 }
 
 // sameContent returns, oldest first, every artifact whose lamindb hash, size
-// and SHA-256 all match sum: one indexed query that is empty for new content.
+// and SHA-256 all match sum, and that is a folder if sum is: one indexed query
+// that is empty for new content. Outdated versions of folder families are
+// left out: their files were overwritten by a newer version's.
 func (in *Instance) sameContent(ctx context.Context, q querier, sum digest.Sum) ([]*Artifact, error) {
 	return sqldb.Query(ctx, q, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash = ? AND size = ? AND json_extract(_aux, '$.sha256') = ? ORDER BY id`, sum.Hash, sum.Size, sum.SHA256)
+		WHERE hash IN (?, ?) AND size = ? AND json_extract(_aux, '$.sha256') = ? AND (n_files IS NOT NULL) = ?
+		AND NOT (_overwrite_versions AND NOT is_latest) ORDER BY id`, sum.Hash, altHash(sum.SHA256), sum.Size, sum.SHA256, sum.IsDir)
 }
 
-// headForKey returns the artifact a save under key in storage st revises: the
-// head on main, else the newest head on any branch; trashed versions are ignored.
+// altHash is the hash of an artifact whose lamindb hash another row holds:
+// the first 22 characters of its SHA-256 in url-safe base64 (hash type sha256).
+func altHash(sha256hex string) string {
+	b, err := hex.DecodeString(sha256hex)
+	if err != nil {
+		return sha256hex[:min(len(sha256hex), digest.HashLen)]
+	}
+	return base64.RawURLEncoding.EncodeToString(b)[:digest.HashLen]
+}
+
+// beingSaved reports whether another save is still writing an artifact's bytes.
+func (in *Instance) beingSaved(ctx context.Context, q querier, a *Artifact) (bool, error) {
+	var tmp string
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(tmp_path, '') FROM lamin_storing WHERE artifact_id = ?`, a.ID).Scan(&tmp)
+	if sqldb.IsNoRows(err) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return !in.savedInPlace(ctx, q, a, tmp), nil
+}
+
+// headForKey returns the artifact a save under key in storage st revises:
+// the head on main, else the newest head on any branch; trashed versions are
+// ignored. When the key's versions have no head of their own (the head was
+// renamed, or a folder family's head is in the trash), the family's head is
+// revised: a key is never wedged while its family has a head.
 func (in *Instance) headForKey(ctx context.Context, tx *sqldb.Tx, st Storage, key string) (*Artifact, error) {
 	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
 		WHERE storage_id = ? AND key = ? AND branch_id <> -1 ORDER BY (branch_id = 1) DESC, created_at DESC, id DESC`, st.ID, key)
@@ -609,10 +672,19 @@ func (in *Instance) headForKey(ctx context.Context, tx *sqldb.Tx, st Storage, ke
 			return a, nil
 		}
 	}
-	if len(arts) > 0 {
-		return nil, errorf(ErrRefused, "Cannot create a new artifact version: matching non-trashed artifacts exist for key '%s' in storage '%s', but none has `is_latest=True`.", key, st.Root)
+	if len(arts) == 0 {
+		return nil, nil
 	}
-	return nil, nil
+	heads, err := familyHeads(ctx, tx, "lamindb_artifact", arts[0].Stem())
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range heads {
+		if h.branch != -1 || arts[0].OverwriteVersions {
+			return in.artifactByUID(ctx, tx, h.uid)
+		}
+	}
+	return nil, errorf(ErrRefused, "Cannot create a new artifact version: matching non-trashed artifacts exist for key '%s' in storage '%s', but none has `is_latest=True`.", key, st.Root)
 }
 
 // familyUIDs returns the uids of every member of a version family, all branches.
@@ -642,6 +714,24 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 	if err := fault.Hit(fault.SaveAfterWrite); err != nil {
 		return err
 	}
+	if p.art.OverwriteVersions {
+		// A folder family has one store: publishing into it is serialized,
+		// and only the family's head may publish; a version superseded while
+		// it was copied stays an outdated version, whose files are not kept.
+		unlock, err := lockPublish(ctx, st)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		published, err := in.beginPublish(ctx, p)
+		if err != nil {
+			return err
+		}
+		if !published {
+			in.opts.Notify.say(LevelWarning, "a newer version of %s was saved while its files were copied: it is kept as an outdated version, without files", p.art.UID)
+			return st.Delete(ctx, p.staging)
+		}
+	}
 	final := p.art.StorageKey()
 	in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, st.LocalPath(final))
 	err := st.Rename(ctx, p.staging, final)
@@ -656,6 +746,65 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 		}
 	}
 	return err
+}
+
+// beginPublish records, in a write transaction, that a folder save begins to
+// move its files into the family's store (phase 1), if it is still the
+// family's head; it reports whether it is.
+func (in *Instance) beginPublish(ctx context.Context, p *pending) (bool, error) {
+	published := false
+	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		var latest bool
+		err := tx.QueryRowContext(ctx, `SELECT is_latest FROM lamindb_artifact WHERE id = ?`, p.art.ID).Scan(&latest)
+		if sqldb.IsNoRows(err) {
+			return errorf(ErrChanged, "artifact %s was removed while its files were copied", p.art.UID)
+		} else if err != nil || !latest {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE lamin_storing SET phase = 1 WHERE artifact_id = ? AND owner = ?`, p.art.ID, in.owner)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errorf(ErrChanged, "the save of %s was undone meanwhile (by a repair)", p.art.UID)
+		}
+		published = true
+		return nil
+	})
+	return published, err
+}
+
+// lockPublish serializes moves into folder stores (and their repair) on a
+// local storage location: an flock on its staging folder, which the kernel
+// releases if the process dies.
+func lockPublish(ctx context.Context, st blob.Store) (func(), error) {
+	dir := st.LocalPath(managedDir + "/" + stagingDir)
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // copyVerified copies a regular file into the store, hashing what it reads,

@@ -129,14 +129,22 @@ func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branc
 	if err != nil || len(ms) == 0 {
 		return "", false, err
 	}
+	// The newest head keeps is_latest, unless an older one is locked: a
+	// locked record keeps every field, so the others give way to it.
+	keeper := -1
+	for i, m := range ms {
+		if m.latest && (keeper < 0 || m.locked && !ms[keeper].locked) {
+			keeper = i
+		}
+	}
 	var extra []int64
-	head := false
-	for _, m := range ms {
-		if m.latest {
-			if head {
-				extra = append(extra, m.id)
+	for i, m := range ms {
+		if m.latest && i != keeper {
+			if m.locked {
+				return "", true, withHint(errorf(ErrLocked, "Cannot change this: version %s is locked ('is_locked=True') and would lose is_latest", m.uid),
+					"unlock it first: lamin update artifact --uid "+m.uid+" --locked false")
 			}
-			head = true
+			extra = append(extra, m.id)
 		}
 	}
 	if len(extra) > 0 {
@@ -144,8 +152,12 @@ func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branc
 			return "", true, err
 		}
 	}
-	if head || !promote {
+	if keeper >= 0 || !promote {
 		return "", true, nil
+	}
+	if ms[0].locked {
+		return "", true, withHint(errorf(ErrLocked, "Cannot change this: version %s would become the latest, but it is locked ('is_locked=True')", ms[0].uid),
+			"unlock it first: lamin update artifact --uid "+ms[0].uid+" --locked false")
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 1 WHERE id = ?`, ms[0].id); err != nil {
 		return "", true, err
@@ -159,16 +171,26 @@ type member struct {
 	uid    string
 	latest bool
 	locked bool
+	branch int64
 }
 
 // familyOnBranch returns a family's versions on a branch, newest first.
 func familyOnBranch(ctx context.Context, q querier, table, stem string, branch int64) ([]member, error) {
-	return sqldb.Query(ctx, q, func(s sqldb.Scanner) (member, error) {
-		var m member
-		err := s.Scan(&m.id, &m.uid, &m.latest, &m.locked)
-		return m, err
-	}, `SELECT id, uid, is_latest, is_locked FROM `+table+` WHERE uid >= ? AND uid < ? AND branch_id = ? ORDER BY created_at DESC, id DESC`,
-		stem, stem+"~", branch)
+	return sqldb.Query(ctx, q, scanMember, `SELECT id, uid, is_latest, is_locked, branch_id FROM `+table+`
+		WHERE uid >= ? AND uid < ? AND branch_id = ? ORDER BY created_at DESC, id DESC`, stem, stem+"~", branch)
+}
+
+// familyHeads returns a family's heads on every branch, main first, then
+// other branches, the trash last.
+func familyHeads(ctx context.Context, q querier, table, stem string) ([]member, error) {
+	return sqldb.Query(ctx, q, scanMember, `SELECT id, uid, is_latest, is_locked, branch_id FROM `+table+`
+		WHERE uid >= ? AND uid < ? AND is_latest = 1 ORDER BY (branch_id = 1) DESC, (branch_id = -1) ASC, created_at DESC, id DESC`, stem, stem+"~")
+}
+
+func scanMember(s sqldb.Scanner) (member, error) {
+	var m member
+	err := s.Scan(&m.id, &m.uid, &m.latest, &m.locked, &m.branch)
+	return m, err
 }
 
 // withSiblings returns the ids among ids whose version family has other

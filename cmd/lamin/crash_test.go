@@ -68,7 +68,7 @@ func setOwners(t *testing.T, root, owner string) {
 }
 
 // liveOwner is how lamin names this (live) test process in marks and intents:
-// host:pid:start time from /proc.
+// host:pid:start time from /proc:boot id:pid namespace.
 func liveOwner(t *testing.T) string {
 	t.Helper()
 	host, _ := os.Hostname()
@@ -78,7 +78,9 @@ func liveOwner(t *testing.T) string {
 	}
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), f[19])
+	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	ns, _ := os.Readlink("/proc/self/ns/pid")
+	return fmt.Sprintf("%s:%d:%s:%s:%s", host, os.Getpid(), f[19], strings.TrimSpace(string(boot)), strings.Trim(strings.TrimPrefix(ns, "pid:"), "[]"))
 }
 
 // cleanCheck is what `lamin check` prints for a consistent instance.

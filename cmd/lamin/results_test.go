@@ -188,7 +188,7 @@ func TestNewerSchema(t *testing.T) {
 	e.ok("load", "artifact", "--uid", u)
 	e.ok("check")
 	r := e.want(1, "delete", "artifact", "--uid", u)
-	if !strings.Contains(r.stderr, "schema version 99") || !strings.Contains(r.stderr, "(2)") {
+	if !strings.Contains(r.stderr, "schema version 99") || !strings.Contains(r.stderr, "(3)") {
 		t.Errorf("want both versions named, got:\n%s", r)
 	}
 	if rec := e.record(u); rec["branch_id"] != 1.0 {
