@@ -37,7 +37,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 	if err := checkName("key", o.Key); err != nil {
 		return Record{}, err
 	}
-	if err := checkText("description", o.Description); err != nil {
+	if err := checkDescription(o.Description); err != nil {
 		return Record{}, err
 	}
 	if len(o.Artifacts) == 0 {
@@ -54,6 +54,12 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 			a, err := in.artifactByUID(ctx, tx, u)
 			if err != nil {
 				return err
+			}
+			if busy, err := in.beingSaved(ctx, tx, a); err != nil {
+				return err
+			} else if busy {
+				return withHint(errorf(ErrBusy, "artifact %s is still being saved (its bytes may never arrive); nothing was created", a.UID),
+					"try again when that save has finished")
 			}
 			members = append(members, a)
 			if a.Hash != nil {
@@ -177,7 +183,7 @@ func (in *Instance) CreateULabel(ctx context.Context, o ULabelOptions) (Record, 
 	if err := checkName("name", o.Name); err != nil {
 		return Record{}, err
 	}
-	if err := checkText("description", o.Description); err != nil {
+	if err := checkDescription(o.Description); err != nil {
 		return Record{}, err
 	}
 	now := in.now()
@@ -228,6 +234,9 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 	if strings.Contains(root, "://") {
 		return Record{}, errorf(ErrInvalid, "storage %s: only local folders are supported so far", root)
 	}
+	if strings.TrimSpace(root) == "" {
+		return Record{}, errorf(ErrInvalid, "pass the folder of the storage location")
+	}
 	if err := checkName("storage root", root); err != nil {
 		return Record{}, err
 	}
@@ -237,26 +246,34 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 	}
 	reg := in.Records("storage").reg
 	if s, err := in.storageByRoot(ctx, in.db, filepath.ToSlash(abs)); err == nil {
+		if s.Root != filepath.ToSlash(abs) && !sameFile(filepath.FromSlash(s.Root), abs) {
+			return in.moveStorage(ctx, s, abs)
+		}
 		in.opts.Notify.say(LevelImportant, "returning existing storage location %s", s.Root)
 		return (&Query{in: in, reg: reg}).getByID(ctx, in.db, s.ID)
 	} else if !errors.Is(err, ErrNotFound) {
 		return Record{}, err
 	}
 	marker := markerPath(abs)
+	storageUID := uid.New(12)
+	reuse := false
 	if m, err := readMarker(marker); err == nil && m.instanceUID != in.uid {
 		return Record{}, errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s (uid %s)", abs, m.slug, m.instanceUID)
 	} else if err == nil {
-		return Record{}, errorf(ErrAlreadyManaged, "%s holds a marker of this instance for storage %s, which is not registered; it is left untouched", abs, m.storageUID)
+		// This instance's marker without its row: what a storage delete cut
+		// off after its commit leaves. The folder is ours: take it back.
+		storageUID, reuse = m.storageUID, true
 	}
 	dirs := missingDirs(filepath.Join(abs, managedDir))
 	if err := os.MkdirAll(filepath.Join(abs, managedDir), 0o755); err != nil {
 		return Record{}, errorf(ErrStorage, "create %s: %v", abs, err)
 	}
-	storageUID := uid.New(12)
 	// The marker first, exclusively: two registrations of one folder cannot
 	// both claim it. Removed again if the row cannot be inserted.
-	if err := writeFileExclusive(marker, markerBody(storageUID, in.settings, in.uid)); err != nil {
-		return Record{}, errorf(ErrAlreadyManaged, "storage %s was claimed meanwhile: %v", abs, err)
+	if !reuse {
+		if err := writeFileExclusive(marker, markerBody(storageUID, in.settings, in.uid)); err != nil {
+			return Record{}, errorf(ErrAlreadyManaged, "storage %s was claimed meanwhile: %v", abs, err)
+		}
 	}
 	rec, err := in.insertRecord(ctx, "storage", func(ctx context.Context, tx *sqldb.Tx) (int64, error) {
 		now := in.now()
@@ -266,7 +283,9 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 		return id, err
 	})
 	if err != nil {
-		os.Remove(marker)
+		if !reuse {
+			os.Remove(marker)
+		}
 		for i := len(dirs) - 1; i >= 0; i-- {
 			os.Remove(dirs[i])
 		}
@@ -274,6 +293,30 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 	}
 	in.forgetStorages()
 	return rec, nil
+}
+
+// moveStorage records that a registered storage location now lies at root:
+// its marker is there, and no longer where its row says (then it would be a
+// copy, which is refused).
+func (in *Instance) moveStorage(ctx context.Context, s Storage, root string) (Record, error) {
+	if m, err := readMarker(markerPath(filepath.FromSlash(s.Root))); err == nil && m.storageUID == s.UID {
+		return Record{}, errorf(ErrAlreadyManaged, "%s is a copy of storage location %s, which is still at %s", root, s.UID, s.Root)
+	}
+	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE lamindb_storage SET root = ?, updated_at = ? WHERE id = ?`, filepath.ToSlash(root), in.now(), s.ID)
+		return err
+	})
+	if err != nil {
+		return Record{}, err
+	}
+	in.forgetStorages()
+	in.mu.Lock()
+	if in.storage.ID == s.ID {
+		in.storage.Root = filepath.ToSlash(root)
+	}
+	in.mu.Unlock()
+	in.opts.Notify.say(LevelImportant, "storage location %s moved from %s to %s (its marker is here)", s.UID, s.Root, root)
+	return (&Query{in: in, reg: in.Records("storage").reg}).getByID(ctx, in.db, s.ID)
 }
 
 // SetDefaultStorage switches the instance's default storage location to a
@@ -320,7 +363,7 @@ func (in *Instance) createNamed(ctx context.Context, regName, ins, name, descrip
 	if err := checkName("name", name); err != nil {
 		return Record{}, err
 	}
-	if err := checkText("description", description); err != nil {
+	if err := checkDescription(description); err != nil {
 		return Record{}, err
 	}
 	return in.insertRecord(ctx, regName, func(ctx context.Context, tx *sqldb.Tx) (int64, error) {

@@ -138,6 +138,35 @@ func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is In
 			d.Blocked = append(d.Blocked, blockedObjects(p)...)
 		}
 	}
+	// The instance's other storage locations go with it: they must hold no
+	// managed files either, and their markers are removed.
+	others, err := sqldb.Query(ctx, q, scanStorage, `SELECT `+storageCols+` FROM lamindb_storage WHERE instance_uid = ? ORDER BY id`, in.uid)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range others {
+		root := filepath.FromSlash(s.Root)
+		if sameFile(root, is.StorageRoot) {
+			continue
+		}
+		odir := filepath.Join(root, managedDir)
+		m, err := readMarker(markerPath(root))
+		if err != nil || m.storageUID != s.UID {
+			continue // not (or no longer) that storage's folder: not ours to touch
+		}
+		oentries, _ := os.ReadDir(odir)
+		for _, e := range oentries {
+			n, p := e.Name(), filepath.Join(odir, e.Name())
+			switch {
+			case n == markerFile:
+				d.Remove = append(d.Remove, p)
+			case (n == stagingDir || n == quarantineDir) && emptyDir(p):
+				d.Remove = append(d.Remove, p)
+			default:
+				d.Blocked = append(d.Blocked, blockedObjects(p)...)
+			}
+		}
+	}
 	var marks, intents int
 	if err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lamin_storing), (SELECT count(*) FROM lamin_purge_intent)`).Scan(&marks, &intents); err != nil {
 		return nil, err

@@ -96,6 +96,9 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	m, merr := readMarker(marker)
 	_, dberr := os.Stat(dbPath)
 	switch {
+	case merr == nil && m.instanceUID == "":
+		return nil, withHint(errorf(ErrAlreadyManaged, "%s holds a storage marker that names no instance; it is left untouched", marker),
+			"choose another folder, or remove the marker if it is not lamindb's")
 	case merr == nil && m.instanceUID != instUID:
 		return nil, withHint(errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s (uid %s)", root, m.slug, m.instanceUID),
 			"connect to that instance with `lamin connect "+root+"`, or choose another folder")
@@ -111,6 +114,10 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	// A marker of this same instance without a database is what a crashed
 	// init of it left; the init lock says no other init is at work.
 	removeStaleInitFiles(dir)
+	if foreign := foreignFiles(dir); len(foreign) > 0 {
+		return nil, withHint(errorf(ErrAlreadyManaged, "%s already holds files that are not an instance's (%s); they are left untouched", dir, strings.Join(foreign, ", ")),
+			"choose another folder, or move them away")
+	}
 	storageUID := m.storageUID
 	if merr != nil {
 		storageUID = uid.New(12)
@@ -208,6 +215,21 @@ func removeStaleInitFiles(dir string) {
 			fault.Remove(filepath.Join(dir, n))
 		}
 	}
+}
+
+// foreignFiles lists what a managed folder holds besides an instance's own
+// files (marker, database, empty working folders).
+func foreignFiles(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range entries {
+		n := e.Name()
+		if n == markerFile || isDBFile(n) || (n == stagingDir || n == quarantineDir) && emptyDir(filepath.Join(dir, n)) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // missingDirs returns the folders of p that do not exist yet, outermost first.

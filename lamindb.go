@@ -133,6 +133,9 @@ func Open(ctx context.Context, name string, o Options) (*Instance, error) {
 // connects by path: the instance its marker names, wherever it now lies.
 func Connect(ctx context.Context, name string, o Options) (*Instance, error) {
 	opts := o.withDefaults()
+	if strings.TrimSpace(name) == "" {
+		return nil, errorf(ErrInvalid, "pass an instance name (OWNER/NAME) or the folder that holds it")
+	}
 	var is InstanceSettings
 	var err error
 	if looksLikePath(name) {
@@ -189,10 +192,17 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 	if is.ID == "" {
 		is.ID = uid.InstanceID(owner, name)
 	}
-	if prev, err := opts.Settings.Find(is.Slug()); err == nil && prev.StorageRoot != root {
-		if pm, err := readMarker(markerPath(prev.StorageRoot)); err == nil && pm.storageUID == m.storageUID && !sameFile(prev.StorageRoot, root) {
+	if prev, err := opts.Settings.Find(is.Slug()); err == nil && prev.StorageRoot != root && !sameFile(prev.StorageRoot, root) {
+		pm, perr := readMarker(markerPath(prev.StorageRoot))
+		_, dberr := os.Stat(filepath.Join(prev.StorageRoot, managedDir, dbFile))
+		switch {
+		case perr == nil && dberr == nil && pm.storageUID != m.storageUID:
+			// Another instance of the same name, still where the settings say.
+			return InstanceSettings{}, withHint(errorf(ErrTaken, "instance name %s is taken by the instance at %s, which is still there; %s is another instance of that name", is.Slug(), prev.StorageRoot, root),
+				"delete or rename one of them, or use a settings folder of its own (LAMIN_SETTINGS_DIR) for the other")
+		case perr == nil && dberr == nil:
 			opts.Notify.say(LevelWarning, "instance %s also lies at %s (a copy); now using the one at %s", is.Slug(), prev.StorageRoot, root)
-		} else {
+		default:
 			opts.Notify.say(LevelImportant, "instance %s was at %s; it is now at %s", is.Slug(), prev.StorageRoot, root)
 		}
 	}

@@ -1000,6 +1000,10 @@ func (in *Instance) checkStorageDelete(ctx context.Context, qr querier, rows []r
 			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrRefused,
 				Reason: "Cannot delete the current storage location, switch to another."})
 		}
+		if sameFile(filepath.Join(dir, dbFile), in.db.Path()) {
+			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrRefused,
+				Reason: "Cannot delete the storage location that holds the instance's database; delete the instance instead."})
+		}
 	}
 	return nil
 }

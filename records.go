@@ -159,13 +159,17 @@ func (ts *timeScanner) Scan(v any) error {
 }
 
 func (ts *timeScanner) parse(s string) error {
-	for _, layout := range []string{timeLayout, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05", time.RFC3339Nano} {
+	for _, layout := range []string{timeLayout, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05",
+		"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05-07:00", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, s); err == nil {
 			ts.t = t.UTC()
 			return nil
 		}
 	}
-	return fmt.Errorf("unparsable time %q", s)
+	// A time no layout reads (written by hand, or by another tool) must not
+	// make every query of its table fail: it reads as the zero time.
+	ts.t = time.Time{}
+	return nil
 }
 
 // User is a user of the instance (lamindb_user).

@@ -14,6 +14,7 @@ import (
 	"github.com/lamindb-go/lamindb/digest"
 	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
+	"github.com/lamindb-go/lamindb/internal/uid"
 )
 
 // Repair. Two kinds of unfinished work can outlive a process: a save's
@@ -93,23 +94,31 @@ func (in *Instance) marks(ctx context.Context, qr querier, onlyStale bool) ([]st
 	return out, nil
 }
 
-// repairMarks settles every save whose process is gone.
+// repairMarks settles every save whose process is gone. One that cannot be
+// settled (another record came to reference its half-saved artifact) is said
+// and left for `lamin check`: it must not stop the others, nor the open.
 func (in *Instance) repairMarks(ctx context.Context) ([]string, error) {
 	marks, err := in.marks(ctx, in.db, true)
 	if err != nil {
 		return nil, err
 	}
 	var done []string
+	var firstErr error
 	for _, m := range marks {
 		what, err := in.settleSave(ctx, m.artifactID, m.owner, true)
-		if what != "" {
+		if what != "" && err == nil {
 			done = append(done, what)
 		}
-		if err != nil {
-			return done, err
+		if errors.Is(err, ErrProtected) || errors.Is(err, ErrLocked) {
+			in.opts.Notify.say(LevelWarning, "cannot undo the crashed save of artifact id %d yet: %v", m.artifactID, err)
+			done = append(done, fmt.Sprintf("left the crashed save of artifact id %d: %v", m.artifactID, err))
+			continue
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
 		}
 	}
-	return done, nil
+	return done, firstErr
 }
 
 // settleSave ends the two-phase save of an artifact whose mark has the given
@@ -623,6 +632,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 		}
 		st := in.store(s.Root)
 		claimed := map[string]bool{} // names in .lamindb/ that rows own
+		var suspects []int64         // artifacts whose bytes looked wrong
 		err := sqldb.Each(ctx, in.db, func(sc sqldb.Scanner) error {
 			a, err := scanArtifact(sc)
 			if err != nil {
@@ -633,7 +643,11 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 				claimed[strings.SplitN(rest, "/", 2)[0]] = true
 			}
 			if !storing[a.ID] {
-				in.checkBytes(ctx, st, a, deep, r)
+				probe := &CheckReport{}
+				in.checkBytes(ctx, st, a, deep, probe)
+				if len(probe.MissingBytes)+len(probe.WrongSize)+len(probe.WrongHash) > 0 {
+					suspects = append(suspects, a.ID)
+				}
 			}
 			return nil
 		}, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? ORDER BY id`, s.ID)
@@ -653,7 +667,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			parts := strings.SplitN(rest, "/", 3)
 			var key string
 			switch {
-			case len(parts) == 1 && (parts[0] == markerFile || isDBFile(parts[0]) || strings.HasPrefix(parts[0], initPrefix)):
+			case len(parts) == 1 && (parts[0] == markerFile || isDBFile(parts[0])):
 				continue
 			case parts[0] == quarantineDir:
 				r.Quarantined = append(r.Quarantined, st.LocalPath(e.Key))
@@ -680,9 +694,33 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
+		// What changed while the rows were read and storage listed (a save
+		// landed, a purge went through) is not an inconsistency: each suspect
+		// is looked at again.
 		for _, k := range keys {
+			f := orphan{st: st, storage: s, key: k, modified: groups[k]}
+			if ok, err := in.claimed(ctx, in.db, f); err != nil {
+				return nil, nil, err
+			} else if ok {
+				continue
+			}
 			r.OrphanFiles = append(r.OrphanFiles, st.LocalPath(k))
-			orphans = append(orphans, orphan{st: st, storage: s, key: k, modified: groups[k]})
+			orphans = append(orphans, f)
+		}
+		for _, id := range suspects {
+			a, err := scanArtifact(in.db.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
+			if sqldb.IsNoRows(err) {
+				continue // purged meanwhile
+			} else if err != nil {
+				return nil, nil, err
+			}
+			var marked int
+			if err := in.db.QueryRowContext(ctx, `SELECT count(*) FROM lamin_storing WHERE artifact_id = ?`, id).Scan(&marked); err != nil {
+				return nil, nil, err
+			}
+			if marked == 0 {
+				in.checkBytes(ctx, st, a, deep, r)
+			}
 		}
 	}
 	sort.Strings(r.Quarantined)
@@ -751,7 +789,11 @@ func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duratio
 			what = "left " + p + ": changed meanwhile"
 			return nil
 		}
-		dst := managedDir + "/" + quarantineDir + "/" + in.opts.Now().UTC().Format("20060102T150405Z") + "-" + path.Base(f.key)
+		// A unique name: a rename onto an earlier quarantined file would delete it.
+		dst := managedDir + "/" + quarantineDir + "/" + in.opts.Now().UTC().Format("20060102T150405Z") + "-" + uid.New(6) + "-" + path.Base(f.key)
+		if _, err := f.st.Stat(ctx, dst); !errors.Is(err, fs.ErrNotExist) {
+			return errorf(ErrStorage, "quarantine %s: %s exists", p, dst)
+		}
 		if err := f.st.Rename(ctx, f.key, dst); err != nil {
 			return errorf(ErrStorage, "quarantine %s: %v", p, err)
 		}
@@ -762,7 +804,7 @@ func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duratio
 }
 
 // claimed reports whether a row, a mark or an intent claims an orphan's key.
-func (in *Instance) claimed(ctx context.Context, tx *sqldb.Tx, f orphan) (bool, error) {
+func (in *Instance) claimed(ctx context.Context, tx querier, f orphan) (bool, error) {
 	name := path.Base(f.key)
 	if strings.HasPrefix(f.key, managedDir+"/"+stagingDir+"/") {
 		var n int

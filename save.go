@@ -129,7 +129,7 @@ func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool)
 			return err
 		}
 	}
-	if err := checkText("description", o.Description); err != nil {
+	if err := checkDescription(o.Description); err != nil {
 		return err
 	}
 	if err := ValidateKey(o.Key, suffix); err != nil {
@@ -279,8 +279,9 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 		return nil, errorf(ErrInvalid, "cannot save %s: it is not a regular file or folder (%v)", it.Path, info.Mode().Type())
 	}
 	p := &pending{item: it, src: abs}
-	// Paths inside a managed folder would alias bytes that lamindb owns.
-	if strings.Contains(filepath.ToSlash(abs)+"/", "/"+managedDir+"/") {
+	// Paths inside a managed folder would alias bytes that lamindb owns —
+	// by name, or by its marker (the same folder through a bind mount).
+	if strings.Contains(filepath.ToSlash(abs)+"/", "/"+managedDir+"/") || insideManaged(abs) {
 		return nil, errorf(ErrInvalid, "Do not pass path inside the `.lamindb/` directory for non-s3/gs paths.")
 	}
 	if info.IsDir() {
@@ -343,23 +344,47 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 	return p, nil
 }
 
-// managedInside returns a managed .lamindb/ folder (one holding a marker or a
-// database) below dir, or "".
+// managedInside returns a managed folder below dir (a .lamindb/ holding a
+// marker or a database, or any folder holding a marker: the same folder
+// reached through a bind mount), or "".
 func managedInside(dir string) string {
 	found := ""
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() || d.Name() != managedDir {
+		if err != nil || !d.IsDir() {
 			return nil
 		}
-		for _, n := range []string{markerFile, dbFile} {
-			if _, err := os.Lstat(filepath.Join(p, n)); err == nil {
-				found = p
-				return filepath.SkipAll
-			}
+		if isManagedDir(p) || d.Name() == managedDir && fileExists(filepath.Join(p, dbFile)) {
+			found = p
+			return filepath.SkipAll
 		}
-		return filepath.SkipDir
+		return nil
 	})
 	return found
+}
+
+// insideManaged reports whether p lies in a managed folder (one that holds
+// a valid marker), whatever the folder's name.
+func insideManaged(p string) bool {
+	for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+		if isManagedDir(d) {
+			return true
+		}
+		if d == filepath.Dir(d) {
+			return false
+		}
+	}
+}
+
+// isManagedDir reports whether dir is a storage root's managed folder: it
+// holds a marker that reads as one.
+func isManagedDir(dir string) bool {
+	m, err := readMarker(filepath.Join(dir, markerFile))
+	return err == nil && m.instanceUID != ""
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }
 
 // artifactRow is an artifact as the lifecycle sees it.

@@ -283,11 +283,11 @@ func readEnv(path string) (map[string]string, error) {
 func parseEnv(text string) map[string]string {
 	kv := map[string]string{}
 	for _, line := range strings.Split(text, "\n") {
-		k, v, ok := strings.Cut(line, "=")
+		k, v, ok := strings.Cut(strings.TrimSuffix(line, "\r"), "=")
 		if !ok {
 			continue
 		}
-		v = strings.TrimSpace(v)
+		// A value is kept as written: a folder name may end in a space.
 		if v == "null" {
 			v = ""
 		}

@@ -34,7 +34,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 	}
 	in, reg := q.in, q.reg
 	if o.Description != nil {
-		if err := checkText("description", *o.Description); err != nil {
+		if err := checkDescription(*o.Description); err != nil {
 			return Record{}, err
 		}
 		if _, ok := reg.Column("description"); !ok {

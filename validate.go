@@ -49,3 +49,16 @@ func ValidateInstanceName(name string) error {
 	}
 	return nil
 }
+
+// checkDescription refuses descriptions that are not valid UTF-8 or hold
+// control characters other than newlines and tabs (terminal escapes would be
+// printed in every message naming the record).
+func checkDescription(s string) error {
+	if err := checkText("description", s); err != nil {
+		return err
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }); i >= 0 {
+		return errorf(ErrInvalid, "description %q holds a control character (%U)", s, []rune(s[i:])[0])
+	}
+	return nil
+}

@@ -67,7 +67,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	code := ln.ExitCode(err)
 	if code == ln.ExitInterrupted {
-		fmt.Fprintf(stderr, "✗ interrupted: %v\n", err)
+		if msg := err.Error(); msg == "interrupted" || msg == context.Canceled.Error() {
+			fmt.Fprintln(stderr, "✗ interrupted")
+		} else {
+			fmt.Fprintf(stderr, "✗ interrupted: %v\n", err)
+		}
 		fmt.Fprintln(stderr, "• what was cut off is repaired when the instance is next opened (or by `lamin check --repair`)")
 		return code
 	}

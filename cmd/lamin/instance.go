@@ -219,6 +219,9 @@ func (a *app) logCommand() *cobra.Command {
 		Short: "the audit log: who trashed, restored, purged, locked, updated what, newest first",
 		Args:  cobra.NoArgs,
 		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) error {
+			if limit < 0 {
+				return usagef("--limit must not be negative")
+			}
 			w := bufio.NewWriterSize(a.stdout, 64<<10)
 			defer w.Flush()
 			header := []string{"id", "created_at", "user", "action", "registry", "uid", "from_branch_id", "to_branch_id", "bytes"}

@@ -389,7 +389,7 @@ func (db *DB) connect(ctx context.Context, mode int) error {
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
 	}
-	sdb, err := sql.Open("sqlite", "file:"+file+"?"+q.Encode())
+	sdb, err := sql.Open("sqlite", "file:"+uriPath(file)+"?"+q.Encode())
 	if err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "open %s: %v", file, err)
 	}
@@ -402,6 +402,13 @@ func (db *DB) connect(ctx context.Context, mode int) error {
 	}
 	db.DB = sdb
 	return nil
+}
+
+// uriPath escapes a file path for SQLite's file: URIs, where '?' starts the
+// parameters, '#' a fragment and '%' an escape: a folder named "a?b" must
+// open a?b/.lamindb/lamin.db, not the file "a".
+func uriPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
 // unwritable reports whether err means the database's storage refuses writes.
