@@ -181,11 +181,21 @@ func TestStorageSwitchAndDelete(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(other, ".lamindb", a.UID+".txt")); err != nil {
 		t.Fatalf("not saved to the new default: %v", err)
 	}
-	// The old location is no longer the default and holds nothing managed: it can go.
-	if _, err := e.in.Records("storage").UID(first.UID).Delete(e.ctx, ln.DeleteOptions{}); err != nil {
-		t.Fatalf("delete old storage: %v", err)
+	// The old location is no longer the default and holds nothing managed, but
+	// it holds the instance's database: it stays.
+	if _, err := e.in.Records("storage").UID(first.UID).Delete(e.ctx, ln.DeleteOptions{}); !errors.Is(err, ln.ErrRefused) {
+		t.Fatalf("delete the storage holding the database: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(first.Root, ".lamindb", "storage_uid.txt")); !errors.Is(err, os.ErrNotExist) {
+	// An empty extra location can go, and its marker with it.
+	empty := filepath.Join(e.dir, "empty")
+	rec, err := e.in.CreateStorage(e.ctx, empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.in.Records("storage").UID(rec.UID()).Delete(e.ctx, ln.DeleteOptions{}); err != nil {
+		t.Fatalf("delete an empty storage: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(empty, ".lamindb", "storage_uid.txt")); !errors.Is(err, os.ErrNotExist) {
 		t.Error("marker of the deleted storage remains")
 	}
 }
