@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -43,12 +44,26 @@ var errBadUTF8 = errors.New("invalid UTF-8")
 // suffix (.tsv → tab, anything else → comma). See ReadCSV for the rules.
 // The caller must Release the table.
 func ReadCSVFile(path string) (arrow.Table, error) {
-	f, err := os.Open(path)
+	f, cr, err := openCSV(path)
 	if err != nil {
-		return nil, fmt.Errorf("table: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	return ReadCSV(bufio.NewReaderSize(f, 1<<16), delimiterFor(path))
+	return cr.readTable()
+}
+
+// openCSV opens path and reads its header; the caller closes the file.
+func openCSV(path string) (*os.File, *csvReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("table: %w", err)
+	}
+	cr, err := newCSVReader(bufio.NewReaderSize(f, 1<<16), delimiterFor(path))
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, cr, nil
 }
 
 func delimiterFor(path string) rune {
@@ -68,69 +83,27 @@ func delimiterFor(path string) rune {
 // and duplicate column names. An empty header name becomes "Unnamed: i" as in
 // pandas. A leading UTF-8 byte order mark is skipped.
 //
-// The whole input is held in memory. The caller must Release the table.
+// The whole input is held in memory; CSVToParquet streams a file instead.
+// The caller must Release the table.
 func ReadCSV(r io.Reader, comma rune) (arrow.Table, error) {
-	if comma == '"' || comma == '\r' || comma == '\n' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
-		return nil, fmt.Errorf("table: invalid delimiter %q", comma)
-	}
-	br := bufio.NewReader(r)
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = comma
-	cr.ReuseRecord = true
-
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("table: no header row: %w", ErrInvalid)
-	}
+	cr, err := newCSVReader(r, comma)
 	if err != nil {
-		return nil, csvError(err)
-	}
-	names := make([]string, len(header))
-	for i, h := range header {
-		if !utf8.ValidString(h) {
-			line, _ := cr.FieldPos(i)
-			return nil, &lineError{line: line, err: errBadUTF8}
-		}
-		if h == "" {
-			h = "Unnamed: " + strconv.Itoa(i)
-		}
-		names[i] = strings.Clone(h)
-	}
-	if err := checkNames(names); err != nil {
 		return nil, err
 	}
+	return cr.readTable()
+}
 
-	cols := make([][]string, len(names))
-	kinds := make([]kind, len(names))
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, csvError(err)
-		}
-		// encoding/csv backs each record's fields by one fresh string even
-		// with ReuseRecord, so keeping the fields is safe and cheap.
-		for i, s := range rec {
-			if !utf8.ValidString(s) {
-				line, _ := cr.FieldPos(i)
-				return nil, &lineError{line: line, err: errBadUTF8}
-			}
-			cols[i] = append(cols[i], s)
-			kinds[i] = kinds[i].observe(s)
-		}
+// readTable reads the remaining records into a table, as ReadCSV documents.
+func (c *csvReader) readTable() (arrow.Table, error) {
+	cols := make([][]string, len(c.names))
+	// encoding/csv backs each record's fields by one fresh string even with
+	// ReuseRecord, so keeping the fields is safe and cheap.
+	kinds, rows, err := c.infer(func(i int, s string) { cols[i] = append(cols[i], s) })
+	if err != nil {
+		return nil, err
 	}
-
-	rows := 0
-	if len(cols) > 0 {
-		rows = len(cols[0])
-	}
-	fields := make([]arrow.Field, len(names))
-	arrs := make([]arrow.Array, len(names))
+	fields := csvFields(c.names, kinds)
+	arrs := make([]arrow.Array, len(fields))
 	defer func() {
 		for _, a := range arrs {
 			if a != nil {
@@ -138,16 +111,113 @@ func ReadCSV(r io.Reader, comma rune) (arrow.Table, error) {
 			}
 		}
 	}()
-	for i := range names {
-		a, err := kinds[i].build(cols[i])
-		if err != nil {
-			return nil, err
+	for i, f := range fields {
+		b := array.NewBuilder(mem, f.Type)
+		b.Reserve(len(cols[i]))
+		for _, s := range cols[i] {
+			// observe accepted every cell, so an error is a bug here.
+			if err := appendCell(b, s, kinds[i].null); err != nil {
+				b.Release()
+				return nil, fmt.Errorf("table: column %q: %w", f.Name, err)
+			}
 		}
-		arrs[i] = a
-		fields[i] = arrow.Field{Name: names[i], Type: a.DataType(), Nullable: true}
+		arrs[i] = b.NewArray()
+		b.Release()
 		cols[i] = nil // let the strings go once converted
 	}
-	return newTable(fields, arrs, int64(rows))
+	return newTable(fields, arrs, rows)
+}
+
+// csvReader reads records after the header, applying the rules ReadCSV
+// documents; ReadCSV and both passes of CSVToParquet use it, so they agree
+// on names, validation and error messages.
+type csvReader struct {
+	csv   *csv.Reader
+	names []string
+}
+
+// newCSVReader checks the delimiter, skips a byte order mark and reads the
+// header into names.
+func newCSVReader(r io.Reader, comma rune) (*csvReader, error) {
+	if comma == '"' || comma == '\r' || comma == '\n' || comma == utf8.RuneError || !utf8.ValidRune(comma) {
+		return nil, fmt.Errorf("table: invalid delimiter %q", comma)
+	}
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(r)
+	}
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+	}
+	c := &csvReader{csv: csv.NewReader(br)}
+	c.csv.Comma = comma
+	c.csv.ReuseRecord = true
+
+	header, err := c.read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("table: no header row: %w", ErrInvalid)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.names = make([]string, len(header))
+	for i, h := range header {
+		if h == "" {
+			h = "Unnamed: " + strconv.Itoa(i)
+		}
+		c.names[i] = strings.Clone(h)
+	}
+	if err := checkNames(c.names); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// read returns the next record, valid UTF-8, with as many fields as the
+// header; io.EOF at the end. The slice is reused by the next call.
+func (c *csvReader) read() ([]string, error) {
+	rec, err := c.csv.Read()
+	if err == io.EOF {
+		return nil, err
+	}
+	if err != nil {
+		return nil, csvError(err)
+	}
+	for i, s := range rec {
+		if !utf8.ValidString(s) {
+			return nil, c.fieldError(i, errBadUTF8)
+		}
+	}
+	return rec, nil
+}
+
+// infer reads all remaining records and returns each column's kind and the
+// number of rows; keep, if not nil, is given every cell.
+func (c *csvReader) infer(keep func(col int, cell string)) ([]kind, int64, error) {
+	kinds := make([]kind, len(c.names))
+	var rows int64
+	for {
+		rec, err := c.read()
+		if err == io.EOF {
+			return kinds, rows, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, s := range rec {
+			kinds[i] = kinds[i].observe(s)
+			if keep != nil {
+				keep(i, s)
+			}
+		}
+		rows++
+	}
+}
+
+// fieldError reports err at the line of field i of the last record.
+func (c *csvReader) fieldError(i int, err error) error {
+	line, _ := c.csv.FieldPos(i)
+	return &lineError{line: line, err: err}
 }
 
 // csvError converts encoding/csv errors into line-numbered ErrInvalid errors;
@@ -160,23 +230,31 @@ func csvError(err error) error {
 	return fmt.Errorf("table: reading csv: %w", err)
 }
 
-// kind tracks which types a column's non-empty cells still fit. The zero
-// value (nothing seen) means "all types still possible".
+// kind tracks which types a column's non-empty cells still fit, and whether
+// it has any non-empty (seen) or empty (null) cell. The zero value (nothing
+// seen) means "all types still possible".
 type kind struct {
 	notInt, notFloat, notBool bool
+	seen, null                bool
 }
 
+// observe narrows k by one cell. This and dataType are the only place the
+// type rules live; appendCell must accept exactly what they let through.
 func (k kind) observe(s string) kind {
 	if s == "" {
+		k.null = true
 		return k
 	}
+	k.seen = true
 	if !k.notInt {
 		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
 			k.notInt = true
 		}
 	}
-	if k.notInt && !k.notFloat && !isFloat(s) {
-		k.notFloat = true
+	if k.notInt && !k.notFloat {
+		if _, ok := parseFloat(s); !ok {
+			k.notFloat = true
+		}
 	}
 	if !k.notBool {
 		if _, ok := parseBool(s); !ok {
@@ -186,74 +264,72 @@ func (k kind) observe(s string) kind {
 	return k
 }
 
-func (k kind) build(vals []string) (arrow.Array, error) {
-	allEmpty := true
-	for _, s := range vals {
-		if s != "" {
-			allEmpty = false
-			break
-		}
-	}
+// dataType is the Arrow type for a column whose cells gave k.
+func (k kind) dataType() arrow.DataType {
 	switch {
-	case allEmpty:
+	case !k.seen:
 		// No evidence for any type: string keeps every future value valid.
-		return buildString(vals), nil
+		return arrow.BinaryTypes.String
 	case !k.notInt:
-		b := array.NewInt64Builder(mem)
-		defer b.Release()
-		b.Reserve(len(vals))
-		for _, s := range vals {
-			if s == "" {
-				b.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			v, _ := strconv.ParseInt(s, 10, 64)
-			b.UnsafeAppend(v)
-		}
-		return b.NewArray(), nil
+		return arrow.PrimitiveTypes.Int64
 	case !k.notFloat:
-		b := array.NewFloat64Builder(mem)
-		defer b.Release()
-		b.Reserve(len(vals))
-		for _, s := range vals {
-			if s == "" {
-				b.UnsafeAppendBoolToBitmap(false)
-				continue
-			}
-			v, _ := strconv.ParseFloat(s, 64)
-			b.UnsafeAppend(v)
-		}
-		return b.NewArray(), nil
+		return arrow.PrimitiveTypes.Float64
 	case !k.notBool:
-		b := array.NewBooleanBuilder(mem)
-		defer b.Release()
-		b.Reserve(len(vals))
-		for _, s := range vals {
-			if s == "" {
-				b.AppendNull()
-				continue
-			}
-			v, _ := parseBool(s)
-			b.Append(v)
-		}
-		return b.NewArray(), nil
+		return arrow.FixedWidthTypes.Boolean
 	default:
-		return buildString(vals), nil
+		return arrow.BinaryTypes.String
 	}
 }
 
-func buildString(vals []string) arrow.Array {
-	b := array.NewStringBuilder(mem)
-	defer b.Release()
-	b.Reserve(len(vals))
-	for _, s := range vals {
-		if s == "" {
-			b.AppendNull()
-			continue
-		}
-		b.Append(s)
+// csvFields returns the nullable Arrow fields for the inferred columns.
+func csvFields(names []string, kinds []kind) []arrow.Field {
+	fields := make([]arrow.Field, len(names))
+	for i, n := range names {
+		fields[i] = arrow.Field{Name: n, Type: kinds[i].dataType(), Nullable: true}
 	}
-	return b.NewArray()
+	return fields
+}
+
+// appendCell appends cell s to b, a builder made for a type from dataType;
+// empty cells are null. It fails where the first pass would have decided
+// differently: s does not parse as the type, or is empty in a column that had
+// no empty cell (nullable false; its pandas dtype would then be wrong, e.g.
+// int64 instead of Int64). CSVToParquet relies on this to notice a file that
+// changed between its passes.
+func appendCell(b array.Builder, s string, nullable bool) error {
+	if s == "" {
+		if !nullable {
+			return errors.New("empty cell where the first pass found none")
+		}
+		b.AppendNull()
+		return nil
+	}
+	ok := true
+	switch b := b.(type) {
+	case *array.Int64Builder:
+		v, err := strconv.ParseInt(s, 10, 64)
+		if ok = err == nil; ok {
+			b.Append(v)
+		}
+	case *array.Float64Builder:
+		var v float64
+		if v, ok = parseFloat(s); ok {
+			b.Append(v)
+		}
+	case *array.BooleanBuilder:
+		var v bool
+		if v, ok = parseBool(s); ok {
+			b.Append(v)
+		}
+	case *array.StringBuilder:
+		b.Append(s)
+	default:
+		ok = false
+	}
+	if !ok {
+		return fmt.Errorf("%.40q is not %s", s, b.Type())
+	}
+	return nil
 }
 
 // parseBool accepts only the spellings pandas treats as booleans, unlike
@@ -268,19 +344,29 @@ func parseBool(s string) (v, ok bool) {
 	return false, false
 }
 
-// isFloat accepts plain decimal notation (optional sign, digits, point,
+// parseFloat accepts plain decimal notation (optional sign, digits, point,
 // exponent) and nan/inf spellings, but not Go-only forms that
 // strconv.ParseFloat allows (hex floats, underscores), which pandas would
 // keep as text. An integer too large for int64 is rejected too: as a float it
 // would silently lose digits (think of long IDs), so the column stays string.
-func isFloat(s string) bool {
+// It returns the value too, so each cell is parsed once.
+func parseFloat(s string) (float64, bool) {
 	t := s
+	neg := false
 	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
 		t = t[1:]
 	}
+	// The value is made here, not by strconv.ParseFloat, which rejects some
+	// of these spellings ("-nan", non-ASCII case forms) that count as floats.
 	switch strings.ToLower(t) {
-	case "nan", "inf", "infinity":
-		return true
+	case "nan":
+		return math.NaN(), true
+	case "inf", "infinity":
+		if neg {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
 	}
 	i, digits, point := 0, 0, false
 	for ; i < len(t); i++ {
@@ -296,7 +382,7 @@ func isFloat(s string) bool {
 	}
 exp:
 	if digits == 0 {
-		return false
+		return 0, false
 	}
 	hasExp := false
 	if i < len(t) && (t[i] == 'e' || t[i] == 'E') {
@@ -310,18 +396,19 @@ exp:
 			i++
 		}
 		if i == start {
-			return false
+			return 0, false
 		}
 	}
 	if i != len(t) {
-		return false
+		return 0, false
 	}
 	if !point && !hasExp {
 		// Integer syntax: fine as float only if it fits int64, else
 		// float64 would drop digits.
-		_, err := strconv.ParseInt(s, 10, 64)
-		return err == nil
+		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+			return 0, false
+		}
 	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil
 }

@@ -98,6 +98,18 @@ func pandasMetadata(fields []arrow.Field, nulls []bool, rows int64) (string, err
 	return string(b), nil
 }
 
+// pandasSchema returns the schema for fields carrying only the pandas
+// metadata; ReadCSV and the streaming CSVToParquet share it so both write the
+// same schema for the same input.
+func pandasSchema(fields []arrow.Field, nulls []bool, rows int64) (*arrow.Schema, error) {
+	md, err := pandasMetadata(fields, nulls, rows)
+	if err != nil {
+		return nil, err
+	}
+	meta := arrow.NewMetadata([]string{pandasKey}, []string{md})
+	return arrow.NewSchema(fields, &meta), nil
+}
+
 // withPandasMetadata returns tbl with pandas metadata attached (retained, so
 // the caller releases the result either way). Tables that already carry the
 // key, or have types without a pandas mapping, are returned as they are.

@@ -1,6 +1,7 @@
 package table
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,15 @@ func writerProps() *parquet.WriterProperties {
 	)
 }
 
+// arrowProps stores the Arrow schema (with the pandas metadata) in the file,
+// so Load gets back exactly the types and metadata that were written.
+func arrowProps() pqarrow.ArrowWriterProperties {
+	return pqarrow.NewArrowWriterProperties(
+		pqarrow.WithAllocator(mem),
+		pqarrow.WithStoreSchema(),
+	)
+}
+
 // writeOnly hides any Close method of the destination: pqarrow closes an
 // io.Closer it writes to, which would break WriteParquetFile's fsync.
 type writeOnly struct{ w io.Writer }
@@ -59,13 +69,9 @@ func WriteParquet(w io.Writer, tbl arrow.Table) error {
 	if chunk < 1 {
 		chunk = 1
 	}
-	arrowProps := pqarrow.NewArrowWriterProperties(
-		pqarrow.WithAllocator(mem),
-		pqarrow.WithStoreSchema(),
-	)
 	tbl = withPandasMetadata(tbl)
 	defer tbl.Release()
-	if err := pqarrow.WriteTable(tbl, writeOnly{w}, chunk, writerProps(), arrowProps); err != nil {
+	if err := pqarrow.WriteTable(tbl, writeOnly{w}, chunk, writerProps(), arrowProps()); err != nil {
 		return fmt.Errorf("table: writing parquet: %w", err)
 	}
 	return nil
@@ -74,20 +80,34 @@ func WriteParquet(w io.Writer, tbl arrow.Table) error {
 // WriteParquetFile writes tbl to path atomically: it writes path+".tmp",
 // syncs it and renames it into place, so readers never see a partial file.
 // On error the temporary file is removed and path is untouched.
-func WriteParquetFile(path string, tbl arrow.Table) (err error) {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+func WriteParquetFile(path string, tbl arrow.Table) error {
+	return writeFileAtomic(path, func(w io.Writer) error { return WriteParquet(w, tbl) })
+}
+
+// writeFileAtomic runs write into path+".tmp" (buffered, so the writer's
+// many small writes do not each become a system call), syncs it and renames
+// it to path; on any error the temporary file is removed and path is left
+// as it was.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	// A unique temporary name: two writers of one path never share one.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
+	tmp := f.Name()
+	f.Chmod(0o644)
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(tmp)
 		}
 	}()
-	if err = WriteParquet(f, tbl); err != nil {
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err = write(bw); err != nil {
 		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return fmt.Errorf("table: %w", err)
 	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("table: %w", err)
@@ -109,21 +129,6 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// CSVToParquet converts src (.csv, or .tsv for tab-separated) into a Parquet
-// file at dst and returns its number of rows. On any error nothing new is
-// left at dst (an existing dst is not touched).
-func CSVToParquet(src, dst string) (rows int64, err error) {
-	tbl, err := ReadCSVFile(src)
-	if err != nil {
-		return 0, err
-	}
-	defer tbl.Release()
-	if err := WriteParquetFile(dst, tbl); err != nil {
-		return 0, err
-	}
-	return tbl.NumRows(), nil
 }
 
 // ParquetRows returns the row count recorded in a Parquet file's footer,

@@ -92,12 +92,10 @@ func newTable(fields []arrow.Field, arrs []arrow.Array, rows int64) (arrow.Table
 	for i, a := range arrs {
 		nulls[i] = a.NullN() > 0
 	}
-	md, err := pandasMetadata(fields, nulls, rows)
+	schema, err := pandasSchema(fields, nulls, rows)
 	if err != nil {
 		return nil, err
 	}
-	meta := arrow.NewMetadata([]string{pandasKey}, []string{md})
-	schema := arrow.NewSchema(fields, &meta)
 	cols := make([]arrow.Column, len(arrs))
 	for i, a := range arrs {
 		ch := arrow.NewChunked(fields[i].Type, []arrow.Array{a})
