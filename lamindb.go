@@ -58,9 +58,10 @@ type Instance struct {
 	rels     relationCache
 
 	mu          sync.Mutex
-	storage     Storage   // the default storage location
-	storageList []Storage // cache of the registered storage locations
-	stored      []int64   // saved artifacts whose "storing" marks are still to be cleared
+	storage     Storage             // the default storage location
+	storageList []Storage           // cache of the registered storage locations
+	stored      []int64             // saved artifacts whose "storing" marks are still to be cleared
+	dirs        map[string]dirFacts // folders saves came from, see sourcePath
 }
 
 // Slug returns "owner/name".

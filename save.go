@@ -118,9 +118,10 @@ type pending struct {
 	relKey   string   // src relative to that root
 	storage  Storage  // where the row says the bytes are, and where they are written
 	art      *Artifact
-	existing bool   // art was already in the instance (dedup or restore)
-	staging  string // staging key while the bytes are written
-	demoted  *int64 // the head this new version took is_latest from
+	existing bool        // art was already in the instance (dedup or restore)
+	staging  string      // staging key while the bytes are written
+	demoted  *int64      // the head this new version took is_latest from
+	sameRows []*Artifact // every row with this content, dedup candidates or not
 }
 
 func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool) error {
@@ -264,7 +265,7 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 	if err := checkName("path", it.Path); err != nil {
 		return nil, err
 	}
-	abs, err := resolvePath(it.Path)
+	abs, managedParent, err := in.sourcePath(it.Path)
 	if err != nil {
 		return nil, &Error{Class: ErrInvalid, Msg: "path " + it.Path, Err: err}
 	}
@@ -281,7 +282,7 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 	p := &pending{item: it, src: abs}
 	// Paths inside a managed folder would alias bytes that lamindb owns —
 	// by name, or by its marker (the same folder through a bind mount).
-	if strings.Contains(filepath.ToSlash(abs)+"/", "/"+managedDir+"/") || insideManaged(abs) {
+	if strings.Contains(filepath.ToSlash(abs)+"/", "/"+managedDir+"/") || managedParent {
 		return nil, errorf(ErrInvalid, "Do not pass path inside the `.lamindb/` directory for non-s3/gs paths.")
 	}
 	if info.IsDir() {
@@ -362,23 +363,66 @@ func managedInside(dir string) string {
 	return found
 }
 
-// insideManaged reports whether p lies in a managed folder (one that holds
-// a valid marker), whatever the folder's name.
-func insideManaged(p string) bool {
-	for d := filepath.Dir(p); ; d = filepath.Dir(d) {
-		if isManagedDir(d) {
-			return true
-		}
-		if d == filepath.Dir(d) {
-			return false
-		}
+// sourcePath resolves a path to save (absolute, symbolic links resolved) and
+// says whether it lies in a managed folder (one that holds a valid marker,
+// whatever its name: the same folder through a bind mount). What it learns of
+// a folder is kept for a few seconds, since saves come in runs from one folder.
+func (in *Instance) sourcePath(p string) (abs string, managed bool, err error) {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return "", false, err
 	}
+	dir := filepath.Dir(a)
+	in.mu.Lock()
+	d, ok := in.dirs[dir]
+	in.mu.Unlock()
+	if !ok || time.Since(d.at) > dirCacheTTL {
+		rdir, err := resolvePath(dir)
+		if err != nil {
+			return "", false, err
+		}
+		d = dirFacts{resolved: rdir, at: time.Now()}
+		for x := rdir; ; x = filepath.Dir(x) {
+			if isManagedDir(x) {
+				d.managed = true
+				break
+			}
+			if x == filepath.Dir(x) {
+				break
+			}
+		}
+		in.mu.Lock()
+		if in.dirs == nil || len(in.dirs) > 1024 {
+			in.dirs = map[string]dirFacts{}
+		}
+		in.dirs[dir] = d
+		in.mu.Unlock()
+	}
+	abs = filepath.Join(d.resolved, filepath.Base(a))
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = r // the source itself may be a link
+	}
+	return abs, d.managed, nil
 }
+
+// dirFacts is what sourcePath learned of a folder.
+type dirFacts struct {
+	resolved string
+	managed  bool
+	at       time.Time
+}
+
+// dirCacheTTL bounds how long sourcePath trusts what it learned of a folder.
+const dirCacheTTL = 5 * time.Second
 
 // isManagedDir reports whether dir is a storage root's managed folder: it
 // holds a marker that reads as one.
 func isManagedDir(dir string) bool {
-	m, err := readMarker(filepath.Join(dir, markerFile))
+	p := filepath.Join(dir, markerFile)
+	if _, err := os.Lstat(p); err != nil {
+		return false // the common case, answered without opening anything
+	}
+	m, err := readMarker(p)
 	return err == nil && m.instanceUID != ""
 }
 
@@ -416,8 +460,15 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	// Empty files (and empty folders) never deduplicate (lamindb).
 	var same []*Artifact
 	if p.sum.Size > 0 {
-		if same, err = in.sameContent(ctx, tx, p.sum); err != nil {
+		if p.sameRows, err = in.sameContent(ctx, tx, p.sum); err != nil {
 			return err
+		}
+		for _, a := range p.sameRows {
+			// Outdated folder versions no longer hold their files; a file
+			// is not a folder.
+			if !(a.OverwriteVersions && !a.IsLatest) && (a.NFiles != nil) == p.sum.IsDir {
+				same = append(same, a)
+			}
 		}
 	}
 	for _, a := range same {
@@ -548,25 +599,38 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	// not keep the new one out. The new one then gets lamindb's alternative:
 	// hash type sha256, hash the first 22 characters of its SHA-256.
 	// (Empty files never deduplicate and share one SHA-256: they keep
-	// lamindb's hash; our unique keys leave them out.)
-	var taken int
-	if p.sum.Size > 0 {
+	// lamindb's hash; our unique keys leave them out.) Rows with the same
+	// content came with the dedup lookup; a colliding sha1-fl hash of other
+	// content needs a look of its own (files over 50 MiB only).
+	taken := false
+	for _, o := range p.sameRows {
+		taken = taken || o.StorageID == a.StorageID && *o.Hash == *a.Hash && (o.Key == nil) == (a.Key == nil) && (o.Key == nil || *o.Key == *a.Key)
+	}
+	if p.sum.HashType == digest.TypeSHA1FL && !taken {
+		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND (key = ? OR (key IS NULL AND ? IS NULL))`,
-			a.StorageID, *a.Hash, a.Key, a.Key).Scan(&taken); err != nil {
+			a.StorageID, *a.Hash, a.Key, a.Key).Scan(&n); err != nil {
 			return err
 		}
+		taken = n > 0
 	}
-	if taken > 0 {
+	if taken && p.sum.Size > 0 {
 		alt, altType := altHash(p.sum.SHA256), "sha256"
 		a.Hash, a.HashType = &alt, &altType
 	}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
+	// Exec and the last insert id, not RETURNING: this is the hot path of a
+	// save, and SQLite's query path costs more per statement.
+	res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
 		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?)`,
 		a.UID, a.Key, a.RealKey, a.Description, a.Suffix, a.Kind, a.Otype, a.Size, a.Hash, a.NFiles, a.NObservations,
 		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, formatTime(a.CreatedAt),
-		formatTime(a.CreatedAt), a.Aux).Scan(&a.ID); err != nil {
+		formatTime(a.CreatedAt), a.Aux)
+	if err == nil {
+		a.ID, err = res.LastInsertId()
+	}
+	if err != nil {
 		if errors.Is(err, ErrTaken) {
 			return &Error{Class: ErrTaken, Msg: fmt.Sprintf("an artifact with this content and key exists already in storage %s", st.Root), Err: err}
 		}
@@ -649,14 +713,12 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 	return nil
 }
 
-// sameContent returns, oldest first, every artifact whose lamindb hash, size
-// and SHA-256 all match sum, and that is a folder if sum is: one indexed query
-// that is empty for new content. Outdated versions of folder families are
-// left out: their files were overwritten by a newer version's.
+// sameContent returns, oldest first, every artifact whose lamindb hash (or
+// its sha256 alternative), size and SHA-256 all match sum: one indexed query
+// that is empty for new content.
 func (in *Instance) sameContent(ctx context.Context, q querier, sum digest.Sum) ([]*Artifact, error) {
 	return sqldb.Query(ctx, q, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash IN (?, ?) AND size = ? AND json_extract(_aux, '$.sha256') = ? AND (n_files IS NOT NULL) = ?
-		AND NOT (_overwrite_versions AND NOT is_latest) ORDER BY id`, sum.Hash, altHash(sum.SHA256), sum.Size, sum.SHA256, sum.IsDir)
+		WHERE hash IN (?, ?) AND size = ? AND json_extract(_aux, '$.sha256') = ? ORDER BY id`, sum.Hash, altHash(sum.SHA256), sum.Size, sum.SHA256)
 }
 
 // altHash is the hash of an artifact whose lamindb hash another row holds:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/fault"
@@ -55,12 +56,23 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err != nil {
 		return 0, err
 	}
-	n, err := io.Copy(out, ctxReader{ctx, r})
+	bp := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(onlyWriter{out}, ctxReader{ctx, r}, *bp)
+	copyBufs.Put(bp)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	return n, err
 }
+
+// copyBufs recycles copy buffers: many small saves would otherwise allocate
+// one each.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// onlyWriter hides a file's ReadFrom, so CopyBuffer uses the pooled buffer.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // ctxReader stops a copy when its context ends.
 type ctxReader struct {
