@@ -876,6 +876,10 @@ func (in *Instance) protectBlocker(ctx context.Context, qr querier, rel registry
 // are already in place (staging gone, final key there) is a finished save
 // whose mark its process clears lazily: it does not block.
 func (in *Instance) checkBeingSaved(ctx context.Context, qr querier, ps *purgeSet, plan *Plan) error {
+	var any int
+	if err := qr.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lamin_storing)`).Scan(&any); err != nil || any == 0 {
+		return err // no save anywhere in flight: the common case, one cheap query
+	}
 	byID := map[int64]rowInfo{}
 	for _, r := range ps.records {
 		byID[r.id] = r
@@ -1179,7 +1183,7 @@ func (in *Instance) finishPurge(ctx context.Context, plan *Plan) error {
 	fault.Hit(fault.PurgeAfterCommit)
 	// The bytes go even if the command was interrupted after the commit.
 	ctx = context.WithoutCancel(ctx)
-	its, err := in.intents(ctx, `WHERE owner = ?`, in.owner)
+	its, err := in.ownIntents(ctx)
 	if err != nil {
 		return err
 	}

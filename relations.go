@@ -51,34 +51,28 @@ func readRelations(ctx context.Context, qr querier) (relationSet, error) {
 		rs.byParent[parent.Table] = append(rs.byParent[parent.Table], r)
 		known[[2]string{r.Table, r.Column}] = true
 	}
-	tables, err := sqldb.Strings(ctx, qr, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	// Every foreign key of every table, in one statement.
+	type fk struct{ table, parent, from string }
+	fks, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (fk, error) {
+		var f fk
+		err := s.Scan(&f.table, &f.parent, &f.from)
+		return f, err
+	}, `SELECT m.name, p."table", p."from" FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) p
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.id, p.seq`)
 	if err != nil {
 		return rs, err
 	}
-	for _, t := range tables {
-		type fk struct{ parent, from string }
-		fks, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (fk, error) {
-			var f fk
-			var id, seq int
-			var to, onUpdate, onDelete, match any
-			err := s.Scan(&id, &seq, &f.parent, &f.from, &to, &onUpdate, &onDelete, &match)
-			return f, err
-		}, `SELECT * FROM pragma_foreign_key_list(?)`, t)
-		if err != nil {
-			return rs, err
+	for _, f := range fks {
+		if known[[2]string{f.table, f.from}] {
+			continue
 		}
-		for _, f := range fks {
-			if known[[2]string{t, f.from}] {
-				continue
-			}
-			parent := f.parent
-			if r := registryByTable(f.parent); r != nil {
-				parent = r.Name
-			}
-			rel := registry.Relation{Table: t, Column: f.from, Parent: parent, Rule: registry.Protect, Name: t + "." + f.from}
-			rs.byParent[f.parent] = append(rs.byParent[f.parent], rel)
-			known[[2]string{t, f.from}] = true
+		parent := f.parent
+		if r := registryByTable(f.parent); r != nil {
+			parent = r.Name
 		}
+		rel := registry.Relation{Table: f.table, Column: f.from, Parent: parent, Rule: registry.Protect, Name: f.table + "." + f.from}
+		rs.byParent[f.parent] = append(rs.byParent[f.parent], rel)
+		known[[2]string{f.table, f.from}] = true
 	}
 	return rs, nil
 }

@@ -349,6 +349,16 @@ func (in *Instance) intents(ctx context.Context, where string, args ...any) ([]p
 	}, `SELECT id, storage_root, path, owner, created_at, attempts FROM lamin_purge_intent `+where+` ORDER BY id`, args...)
 }
 
+// ownIntents returns this process's purge intents (no times: deleting is
+// all that is left to do).
+func (in *Instance) ownIntents(ctx context.Context) ([]purgeIntent, error) {
+	return sqldb.Query(ctx, in.db, func(s sqldb.Scanner) (purgeIntent, error) {
+		it := purgeIntent{owner: in.owner}
+		err := s.Scan(&it.id, &it.root, &it.path)
+		return it, err
+	}, `SELECT id, storage_root, path FROM lamin_purge_intent WHERE owner = ? ORDER BY id`, in.owner)
+}
+
 // resumePurges deletes the bytes of committed purges that a crash or a storage
 // failure left behind: those whose owner is gone or gave up (all: every one).
 func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error) {

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -399,8 +400,10 @@ func (in *Instance) sourcePath(p string) (abs string, managed bool, err error) {
 		in.mu.Unlock()
 	}
 	abs = filepath.Join(d.resolved, filepath.Base(a))
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = r // the source itself may be a link
+	if fi, err := os.Lstat(abs); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = r // the source itself is a link
+		}
 	}
 	return abs, d.managed, nil
 }
@@ -717,8 +720,12 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 // its sha256 alternative), size and SHA-256 all match sum: one indexed query
 // that is empty for new content.
 func (in *Instance) sameContent(ctx context.Context, q querier, sum digest.Sum) ([]*Artifact, error) {
-	return sqldb.Query(ctx, q, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash IN (?, ?) AND size = ? AND json_extract(_aux, '$.sha256') = ? ORDER BY id`, sum.Hash, altHash(sum.SHA256), sum.Size, sum.SHA256)
+	// Sorted here, not by SQL: with IN, SQLite would sort through a temporary
+	// b-tree on every save.
+	arts, err := sqldb.Query(ctx, q, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
+		WHERE hash IN (?, ?) AND size = ? AND json_extract(_aux, '$.sha256') = ?`, sum.Hash, altHash(sum.SHA256), sum.Size, sum.SHA256)
+	sort.Slice(arts, func(i, j int) bool { return arts[i].ID < arts[j].ID })
+	return arts, err
 }
 
 // altHash is the hash of an artifact whose lamindb hash another row holds:
