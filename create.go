@@ -45,8 +45,14 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 	}
 	reg := in.Records("collection").reg
 	var id int64
+	var rec Record
 	n := &notes{}
-	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) (err error) {
+		defer func() {
+			if err == nil {
+				rec, err = (&Query{in: in, reg: reg}).getByID(ctx, tx, id)
+			}
+		}()
 		var members []*Artifact
 		var hashes []string
 		seen := map[string]bool{}
@@ -130,7 +136,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 		return Record{}, err
 	}
 	in.tell(n)
-	return (&Query{in: in, reg: reg}).getByID(ctx, in.db, id)
+	return rec, nil
 }
 
 // demoteHeads makes the family's heads give up is_latest to a new version —
@@ -211,10 +217,13 @@ func (in *Instance) CreateULabel(ctx context.Context, o ULabelOptions) (Record, 
 // with ErrTaken.
 func (in *Instance) insertRecord(ctx context.Context, regName string, insert func(ctx context.Context, tx *sqldb.Tx) (int64, error)) (Record, error) {
 	reg := in.Records(regName).reg
-	var id int64
+	var rec Record
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		var err error
-		id, err = insert(ctx, tx)
+		id, err := insert(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rec, err = (&Query{in: in, reg: reg}).getByID(ctx, tx, id)
 		return err
 	})
 	if errors.Is(err, ErrTaken) {
@@ -223,7 +232,7 @@ func (in *Instance) insertRecord(ctx context.Context, regName string, insert fun
 	if err != nil {
 		return Record{}, err
 	}
-	return (&Query{in: in, reg: reg}).getByID(ctx, in.db, id)
+	return rec, nil
 }
 
 // CreateStorage registers a local folder as a storage location managed by this

@@ -1243,5 +1243,6 @@ func (q *Query) getByID(ctx context.Context, qr querier, id int64) (Record, erro
 	return recs[0], nil
 }
 
-// errNoRow is getByID's answer for an id that is gone.
-var errNoRow = errors.New("no such row")
+// errNoRow is getByID's answer for an id that is gone (deleted by another
+// process, say, right after this one changed it).
+var errNoRow = errorf(ErrNotFound, "the record no longer exists (it was deleted meanwhile)")

@@ -61,6 +61,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 		}
 	}
 	var id int64
+	var rec Record
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
 		var err error
@@ -148,13 +149,16 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 				return err
 			}
 		}
-		return nil
+		// The record as this change left it (read here: another process may
+		// delete it the moment this commits).
+		rec, err = q.getByID(ctx, tx, id)
+		return err
 	})
 	if err != nil {
 		return Record{}, err
 	}
 	in.tell(n)
-	return q.getByID(ctx, in.db, id)
+	return rec, nil
 }
 
 // auditTx writes one audit event in the caller's transaction; detail, if
