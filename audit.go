@@ -2,6 +2,7 @@ package lamindb
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/lamindb-go/lamindb/internal/sqldb"
@@ -64,3 +65,6 @@ func (in *Instance) AuditEvents(ctx context.Context, limit int) iter.Seq2[AuditE
 		}
 	}
 }
+
+// errStop ends an iteration early without being an error.
+var errStop = errors.New("stop")

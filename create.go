@@ -155,7 +155,7 @@ func (in *Instance) demoteHeads(ctx context.Context, tx *sqldb.Tx, table, class,
 		}
 		if h.locked {
 			return nil, withHint(errorf(ErrLocked, "Cannot create a new version: the latest version %s %s is locked ('is_locked=True') and would lose is_latest", class, h.uid),
-				"unlock it first: lamin update "+strings.ToLower(class)+" --uid "+h.uid+" --locked false")
+				unlockHint(strings.ToLower(class), h.uid))
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 0 WHERE id = ?`, h.id); err != nil {
 			return nil, err
@@ -311,11 +311,7 @@ func (in *Instance) moveStorage(ctx context.Context, s Storage, root string) (Re
 	if m, err := readMarker(markerPath(filepath.FromSlash(s.Root))); err == nil && m.storageUID == s.UID {
 		return Record{}, errorf(ErrAlreadyManaged, "%s is a copy of storage location %s, which is still at %s", root, s.UID, s.Root)
 	}
-	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE lamindb_storage SET root = ?, updated_at = ? WHERE id = ?`, filepath.ToSlash(root), in.now(), s.ID)
-		return err
-	})
-	if err != nil {
+	if err := in.setStorageRoot(ctx, s.ID, filepath.ToSlash(root)); err != nil {
 		return Record{}, err
 	}
 	in.forgetStorages()
@@ -326,6 +322,14 @@ func (in *Instance) moveStorage(ctx context.Context, s Storage, root string) (Re
 	in.mu.Unlock()
 	in.opts.Notify.say(LevelImportant, "storage location %s moved from %s to %s (its marker is here)", s.UID, s.Root, root)
 	return (&Query{in: in, reg: in.Records("storage").reg}).getByID(ctx, in.db, s.ID)
+}
+
+// setStorageRoot records where a storage location (found by its marker) now lies.
+func (in *Instance) setStorageRoot(ctx context.Context, id int64, root string) error {
+	return in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE lamindb_storage SET root = ?, updated_at = ? WHERE id = ?`, root, in.now(), id)
+		return err
+	})
 }
 
 // SetDefaultStorage switches the instance's default storage location to a

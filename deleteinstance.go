@@ -122,22 +122,12 @@ var errDeleted = errors.New("instance deleted")
 func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is InstanceSettings, opts Options) (*InstanceDeletion, error) {
 	dir := filepath.Join(is.StorageRoot, managedDir)
 	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot, Remove: []string{}, Blocked: []string{}}
-	entries, err := os.ReadDir(dir)
+	own, blocked, err := splitManaged(dir, true)
 	if err != nil {
 		return nil, errorf(ErrStorage, "list %s: %v", dir, err)
 	}
-	for _, e := range entries {
-		n := e.Name()
-		p := filepath.Join(dir, n)
-		switch {
-		case n == markerFile, isDBFile(n):
-			d.Remove = append(d.Remove, p)
-		case (n == stagingDir || n == quarantineDir) && emptyDir(p):
-			d.Remove = append(d.Remove, p)
-		default:
-			d.Blocked = append(d.Blocked, blockedObjects(p)...)
-		}
-	}
+	d.Remove = append(d.Remove, own...)
+	d.Blocked = append(d.Blocked, blocked...)
 	// The instance's other storage locations go with it: they must hold no
 	// managed files either, and their markers are removed.
 	others, err := sqldb.Query(ctx, q, scanStorage, `SELECT `+storageCols+` FROM lamindb_storage WHERE instance_uid = ? ORDER BY id`, in.uid)
@@ -149,23 +139,14 @@ func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is In
 		if sameFile(root, is.StorageRoot) {
 			continue
 		}
-		odir := filepath.Join(root, managedDir)
 		m, err := readMarker(markerPath(root))
 		if err != nil || m.storageUID != s.UID {
 			continue // not (or no longer) that storage's folder: not ours to touch
 		}
-		oentries, _ := os.ReadDir(odir)
-		for _, e := range oentries {
-			n, p := e.Name(), filepath.Join(odir, e.Name())
-			switch {
-			case n == markerFile:
-				d.Remove = append(d.Remove, p)
-			case (n == stagingDir || n == quarantineDir) && emptyDir(p):
-				d.Remove = append(d.Remove, p)
-			default:
-				d.Blocked = append(d.Blocked, blockedObjects(p)...)
-			}
-		}
+		// A database there is not this instance's: it blocks.
+		own, blocked, _ := splitManaged(filepath.Join(root, managedDir), false)
+		d.Remove = append(d.Remove, own...)
+		d.Blocked = append(d.Blocked, blocked...)
 	}
 	var marks, intents int
 	if err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM lamin_storing), (SELECT count(*) FROM lamin_purge_intent)`).Scan(&marks, &intents); err != nil {
@@ -197,18 +178,14 @@ func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is In
 	return d, nil
 }
 
-// isDBFile reports whether a name in .lamindb/ is the database or one of SQLite's files beside it.
-func isDBFile(n string) bool {
-	return n == dbFile || n == dbFile+"-wal" || n == dbFile+"-shm" || n == dbFile+"-journal"
-}
-
-func emptyDir(p string) bool {
-	entries, err := os.ReadDir(p)
-	return err == nil && len(entries) == 0
-}
-
+// notEmptyError refuses to delete the managed folder dir while it holds the
+// blocked objects; lamindb's wording.
 func notEmptyError(dir string, blocked []string) error {
-	return errorf(ErrNotEmpty, "'%s' contains %d objects:\n%s\ndelete them prior to deleting the storage location",
+	return errorf(ErrNotEmpty, "%s", notEmptyMessage(dir, blocked))
+}
+
+func notEmptyMessage(dir string, blocked []string) string {
+	return fmt.Sprintf("'%s' contains %d objects:\n%s\ndelete them prior to deleting the storage location",
 		dir, len(blocked), strings.Join(blocked, "\n"))
 }
 
@@ -243,15 +220,12 @@ func leftoverOnly(dir, instUID string) bool {
 		return false
 	}
 	for _, e := range entries {
-		n := e.Name()
-		p := filepath.Join(dir, n)
-		switch {
+		switch n := e.Name(); {
 		case n == markerFile:
-			if m, err := readMarker(p); err != nil || m.instanceUID != instUID {
+			if m, err := readMarker(filepath.Join(dir, n)); err != nil || m.instanceUID != instUID {
 				return false
 			}
-		case (n == stagingDir || n == quarantineDir) && emptyDir(p), isDBFile(n) && n != dbFile:
-		default:
+		case n == dbFile || !ownEntry(dir, n, true):
 			return false
 		}
 	}
@@ -272,19 +246,4 @@ func finishInstanceDeletion(is InstanceSettings, dir string, opts Options) error
 	_ = opts.Settings.logInstanceDeletion(fmt.Sprintf("%s\tdelete-instance\t%s\t%s\t%s",
 		formatTime(opts.Now()), is.Slug(), is.StorageRoot, user.Handle))
 	return nil
-}
-
-// blockedObjects lists the files under p (p itself if it is a file).
-func blockedObjects(p string) []string {
-	var out []string
-	filepath.WalkDir(p, func(path string, e os.DirEntry, err error) error {
-		if err == nil && !e.IsDir() {
-			out = append(out, path)
-		}
-		return nil
-	})
-	if len(out) == 0 {
-		out = append(out, p)
-	}
-	return out
 }

@@ -9,9 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/lamindb-go/lamindb/internal/fault"
+	"github.com/lamindb-go/lamindb/internal/flock"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
@@ -223,11 +222,9 @@ func foreignFiles(dir string) []string {
 	entries, _ := os.ReadDir(dir)
 	var out []string
 	for _, e := range entries {
-		n := e.Name()
-		if n == markerFile || isDBFile(n) || (n == stagingDir || n == quarantineDir) && emptyDir(filepath.Join(dir, n)) {
-			continue
+		if !ownEntry(dir, e.Name(), true) {
+			out = append(out, e.Name())
 		}
-		out = append(out, n)
 	}
 	return out
 }
@@ -247,16 +244,12 @@ func missingDirs(p string) []string {
 // of an init (or an instance delete): a second one is refused, not queued.
 // The kernel drops the lock when the process dies, so a crash leaves none.
 func lockFolder(dir string) (unlock func(), err error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("open %s: %v", dir, err), Err: err}
+	l, err := flock.TryLock(dir)
+	if errors.Is(err, flock.ErrBusy) {
+		return nil, errorf(ErrBusy, "another lamin process is initializing or deleting the instance at %s", filepath.Dir(dir))
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, errorf(ErrBusy, "another lamin process is initializing or deleting the instance at %s", filepath.Dir(dir))
-		}
+	if err != nil {
 		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("lock %s: %v", dir, err), Err: err}
 	}
-	return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
+	return l.Unlock, nil
 }

@@ -266,10 +266,7 @@ func (in *Instance) load(ctx context.Context, m marker) error {
 	}
 	if st.Root != root && st.UID == m.storageUID {
 		if in.writable() {
-			if err := in.db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-				_, err := tx.ExecContext(ctx, `UPDATE lamindb_storage SET root = ?, updated_at = ? WHERE id = ?`, root, in.now(), st.ID)
-				return err
-			}); err != nil {
+			if err := in.setStorageRoot(ctx, st.ID, root); err != nil {
 				return fmt.Errorf("update the moved storage root: %w", err)
 			}
 			in.opts.Notify.say(LevelImportant, "updated the storage root of %s from %s to %s (its marker is here)", in.Slug(), st.Root, root)

@@ -260,7 +260,7 @@ func prefixCols(cols, prefix string) string {
 func (in *Instance) checkUnlocked(locked bool, class, uid string) error {
 	if locked {
 		return withHint(errorf(ErrLocked, "It is not allowed to modify or create locked ('is_locked=True') records: %s %s", class, uid),
-			"unlock it first: lamin update "+strings.ToLower(class)+" --uid "+uid+" --locked false")
+			unlockHint(strings.ToLower(class), uid))
 	}
 	return nil
 }
@@ -353,7 +353,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 			if err := blockedError(reg, d.plan, "delete"); err != nil {
 				return err
 			}
-			if asked == nil && (d.needsConfirmation(reg, confirmed) || d.plan.unansweredFiles()) {
+			if asked == nil && (d.needsConfirmation(reg, confirmed) || d.plan.anyFile("ask")) {
 				return errAsk
 			}
 			d.plan.decideFiles("keep") // files nobody could be asked about stay
@@ -416,7 +416,7 @@ func (in *Instance) ask(ctx context.Context, d *deletion, reg *registry.Registry
 			return err
 		}
 	}
-	if plan.unansweredFiles() {
+	if plan.anyFile("ask") {
 		decision := "keep"
 		if o.Confirm != nil {
 			var paths []string
@@ -488,11 +488,11 @@ func (in *Instance) planDelete(ctx context.Context, qr querier, reg *registry.Re
 	return d, nil
 }
 
-// unansweredFiles reports whether files at real paths wait for the question
-// whether they go too.
-func (p *Plan) unansweredFiles() bool {
+// anyFile reports whether a file of the plan has the action; "ask" means
+// files at real paths wait for the question whether they go too.
+func (p *Plan) anyFile(action string) bool {
 	for _, f := range p.Files {
-		if f.Action == "ask" {
+		if f.Action == action {
 			return true
 		}
 	}
@@ -616,11 +616,11 @@ func (in *Instance) setBranch(ctx context.Context, tx *sqldb.Tx, reg *registry.R
 			SELECT ?, ?, ?, ?, uid, id, branch_id, ? FROM `+reg.Table+` WHERE id IN (`+placeholders(len(c))+`)`, args...); err != nil {
 			return err
 		}
-		upd := `UPDATE ` + reg.Table + ` SET branch_id = ?`
+		upd, uargs := `UPDATE `+reg.Table+` SET branch_id = ?`, []any{to}
 		if _, ok := reg.Column("updated_at"); ok {
-			upd += `, updated_at = '` + now + `'`
+			upd, uargs = upd+`, updated_at = ?`, append(uargs, now)
 		}
-		res, err := tx.ExecContext(ctx, upd+` WHERE id IN (`+placeholders(len(c))+`)`, append([]any{to}, int64Args(c)...)...)
+		res, err := tx.ExecContext(ctx, upd+` WHERE id IN (`+placeholders(len(c))+`)`, append(uargs, int64Args(c)...)...)
 		if err != nil {
 			return err
 		}
@@ -720,6 +720,14 @@ func registryByTable(table string) *registry.Registry {
 	return nil
 }
 
+// registryName is the name of the registry stored in table.
+func registryName(table string) string {
+	if r := registryByTable(table); r != nil {
+		return r.Name
+	}
+	return table
+}
+
 // planPurge computes a permanent delete: folder families, cascades, what
 // protects the rows, and what happens to the bytes; it adds all of it to plan.
 func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Registry, rows []rowInfo, o DeleteOptions, plan *Plan) (*purgeSet, error) {
@@ -779,24 +787,25 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 				continue
 			}
 			var added bool
+			// Records (not link rows) are shown with their uid.
+			name, uidCol := rel.Table, "''"
+			if cr := registryByTable(rel.Table); cr != nil {
+				name, uidCol = cr.Name, "uid"
+			}
 			for _, c := range chunks(ps.ids[table], 500) {
-				found, err := sqldb.Int64s(ctx, qr, `SELECT id FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
+				found, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (PlanRecord, error) {
+					pr := PlanRecord{Registry: name, Action: "cascade"}
+					err := s.Scan(&pr.ID, &pr.UID)
+					return pr, err
+				}, `SELECT id, `+uidCol+` FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
 				if err != nil {
 					return nil, err
 				}
-				for _, id := range found {
-					if !ps.add(rel.Table, id) {
-						continue
+				for _, pr := range found {
+					if ps.add(rel.Table, pr.ID) {
+						added = true
+						plan.Cascades = append(plan.Cascades, pr)
 					}
-					added = true
-					pr := PlanRecord{Registry: rel.Table, ID: id, Action: "cascade"}
-					if cr := registryByTable(rel.Table); cr != nil {
-						pr.Registry = cr.Name
-						if err := qr.QueryRowContext(ctx, `SELECT uid FROM `+rel.Table+` WHERE id = ?`, id).Scan(&pr.UID); err != nil {
-							return nil, err
-						}
-					}
-					plan.Cascades = append(plan.Cascades, pr)
 				}
 			}
 			if added {
@@ -850,11 +859,7 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 
 // protectBlocker describes a row that protects a parent from deletion.
 func (in *Instance) protectBlocker(ctx context.Context, qr querier, rel registry.Relation, parentTable string, child, parent int64) (Blocker, error) {
-	name := parentTable
-	if r := registryByTable(parentTable); r != nil {
-		name = r.Name
-	}
-	b := Blocker{Registry: name, Relation: rel.Name, class: ErrProtected}
+	b := Blocker{Registry: registryName(parentTable), Relation: rel.Name, class: ErrProtected}
 	if err := qr.QueryRowContext(ctx, `SELECT uid FROM `+parentTable+` WHERE id = ?`, parent).Scan(&b.UID); err != nil {
 		return b, err
 	}
@@ -864,7 +869,7 @@ func (in *Instance) protectBlocker(ctx context.Context, qr querier, rel registry
 	}
 	b.By = by
 	b.Reason = "referenced through protected foreign key " + rel.Name
-	if name == "storage" && rel.Table == "lamindb_artifact" {
+	if b.Registry == "storage" && rel.Table == "lamindb_artifact" {
 		b.Reason = "Cannot delete storage with artifacts in current instance."
 		b.Relation, b.By = "", ""
 	}
@@ -983,22 +988,12 @@ func (in *Instance) checkStorageDelete(ctx context.Context, qr querier, rows []r
 			continue
 		}
 		dir := filepath.Join(root, managedDir)
-		var objs []string
-		entries, err := os.ReadDir(dir)
+		_, objs, err := splitManaged(dir, true)
 		if err != nil && !os.IsNotExist(err) {
 			return errorf(ErrStorage, "list %s: %v", dir, err)
 		}
-		for _, e := range entries {
-			n := e.Name()
-			p := filepath.Join(dir, n)
-			if n == markerFile || isDBFile(n) || ((n == stagingDir || n == quarantineDir) && emptyDir(p)) {
-				continue
-			}
-			objs = append(objs, blockedObjects(p)...)
-		}
 		if len(objs) > 0 {
-			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrNotEmpty,
-				Reason: fmt.Sprintf("'%s' contains %d objects:\n%s\ndelete them prior to deleting the storage location", dir, len(objs), strings.Join(objs, "\n"))})
+			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrNotEmpty, Reason: notEmptyMessage(dir, objs)})
 		}
 		if r.id == in.DefaultStorage().ID {
 			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrRefused,
@@ -1177,7 +1172,7 @@ func (in *Instance) finishPurge(ctx context.Context, plan *Plan) error {
 			in.opts.Notify.say(LevelImportant, "a file/folder remains here: %s", f.Path)
 		}
 	}
-	if plan.Bytes == 0 && !hasDelete(plan.Files) {
+	if !plan.anyFile("delete") {
 		return nil
 	}
 	fault.Hit(fault.PurgeAfterCommit)
@@ -1195,15 +1190,6 @@ func (in *Instance) finishPurge(ctx context.Context, plan *Plan) error {
 				len(left), strings.Join(left, ", "), derr)}
 	}
 	return nil
-}
-
-func hasDelete(fs []PlanFile) bool {
-	for _, f := range fs {
-		if f.Action == "delete" {
-			return true
-		}
-	}
-	return false
 }
 
 // reprByID formats a record for messages.

@@ -17,6 +17,62 @@ const (
 	quarantineDir = ".quarantine" // suspect files check --repair set aside
 )
 
+// isDBFile reports whether a name in .lamindb/ is the database or one of SQLite's files beside it.
+func isDBFile(n string) bool {
+	return n == dbFile || n == dbFile+"-wal" || n == dbFile+"-shm" || n == dbFile+"-journal"
+}
+
+// ownEntry reports whether name, in the managed folder dir, is one of an
+// instance's own entries: the marker, an empty working folder and, with
+// withDB, the database and SQLite's files beside it. Anything else there is
+// data, which blocks deleting the folder and initializing into it.
+func ownEntry(dir, name string, withDB bool) bool {
+	switch {
+	case name == markerFile:
+		return true
+	case isDBFile(name):
+		return withDB
+	case name == stagingDir || name == quarantineDir:
+		return emptyDir(filepath.Join(dir, name))
+	}
+	return false
+}
+
+// splitManaged splits what the managed folder dir holds into the paths of
+// the instance's own entries (see ownEntry) and the files of everything else.
+func splitManaged(dir string, withDB bool) (own, blocked []string, err error) {
+	entries, err := os.ReadDir(dir)
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if ownEntry(dir, e.Name(), withDB) {
+			own = append(own, p)
+		} else {
+			blocked = append(blocked, blockedObjects(p)...)
+		}
+	}
+	return own, blocked, err
+}
+
+// blockedObjects lists the files under p (p itself if it is a file).
+func blockedObjects(p string) []string {
+	var out []string
+	filepath.WalkDir(p, func(path string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if len(out) == 0 {
+		out = append(out, p)
+	}
+	return out
+}
+
+func emptyDir(p string) bool {
+	entries, err := os.ReadDir(p)
+	return err == nil && len(entries) == 0
+}
+
 // marker is what a storage root's .lamindb/storage_uid.txt says: which storage
 // location the folder is, and which instance manages it. It is the folder's
 // identity: two paths whose markers agree are the same storage.

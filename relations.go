@@ -66,11 +66,7 @@ func readRelations(ctx context.Context, qr querier) (relationSet, error) {
 		if known[[2]string{f.table, f.from}] {
 			continue
 		}
-		parent := f.parent
-		if r := registryByTable(f.parent); r != nil {
-			parent = r.Name
-		}
-		rel := registry.Relation{Table: f.table, Column: f.from, Parent: parent, Rule: registry.Protect, Name: f.table + "." + f.from}
+		rel := registry.Relation{Table: f.table, Column: f.from, Parent: registryName(f.parent), Rule: registry.Protect, Name: f.table + "." + f.from}
 		rs.byParent[f.parent] = append(rs.byParent[f.parent], rel)
 		known[[2]string{f.table, f.from}] = true
 	}

@@ -129,8 +129,22 @@ func (in *Instance) repairMarks(ctx context.Context) ([]string, error) {
 func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stale bool) (string, error) {
 	ctx = context.WithoutCancel(ctx) // a settlement is not left half done
 	// Folder stores are settled under the lock their publishers hold (taken
-	// before the database's, in the same order as they take them).
-	unlock, err := lockPublish(ctx, in.store(in.DefaultStorage().Root))
+	// before the database's, in the same order as they take them), on the
+	// artifact's own storage, which no command changes.
+	st := in.store(in.DefaultStorage().Root) // for the staged bytes of a row already gone
+	var storageID int64
+	err := in.db.QueryRowContext(ctx, `SELECT storage_id FROM lamindb_artifact WHERE id = ?`, id).Scan(&storageID)
+	switch {
+	case err == nil:
+		s, err := in.storageByID(ctx, in.db, storageID)
+		if err != nil {
+			return "", err
+		}
+		st = in.store(s.Root)
+	case !sqldb.IsNoRows(err):
+		return "", err
+	}
+	unlock, err := lockPublish(ctx, st)
 	if err != nil {
 		return "", errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
 	}
@@ -158,13 +172,8 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 		} else if err != nil {
 			return err
 		}
-		st := in.store(in.DefaultStorage().Root)
-		if a != nil {
-			s, err := in.storageByID(ctx, tx, a.StorageID)
-			if err != nil {
-				return err
-			}
-			st = in.store(s.Root)
+		if a != nil && a.StorageID != storageID {
+			return errorf(ErrChanged, "repair the save of artifact id %d: the row changed while its storage was locked; try again", id)
 		}
 		if !safeManagedKey(tmp, managedDir+"/"+stagingDir+"/") {
 			tmp = "" // a mark's staging path can only be in staging: never delete elsewhere
@@ -203,15 +212,15 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 //	tmp gone, final present      → moved in: forward (delete the aside copy)
 //	tmp gone, final missing      → back (move the aside copy back if there)
 func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string, phase int) (forward bool, err error) {
-	exists := func(k string) (bool, error) {
+	stat := func(k string) (blob.Info, bool, error) {
 		if k == "" {
-			return false, nil
+			return blob.Info{}, false, nil
 		}
-		_, err := st.Stat(ctx, k)
+		info, err := st.Stat(ctx, k)
 		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
+			return info, false, nil
 		}
-		return err == nil, err
+		return info, err == nil, err
 	}
 	if a == nil {
 		return false, deleteAll(ctx, st, tmp)
@@ -220,20 +229,16 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string, ph
 	if a.OverwriteVersions && phase == 0 {
 		return false, deleteAll(ctx, st, tmp)
 	}
-	hasTmp, err := exists(tmp)
+	_, hasTmp, err := stat(tmp)
 	if err != nil {
 		return false, err
 	}
-	hasFinal, err := exists(final)
+	info, hasFinal, err := stat(final)
 	if err != nil {
 		return false, err
 	}
 	if !a.OverwriteVersions {
 		if hasFinal {
-			info, err := st.Stat(ctx, final)
-			if err != nil {
-				return false, err
-			}
 			if a.Size == nil || info.Size == *a.Size {
 				return true, deleteAll(ctx, st, tmp)
 			}
@@ -243,7 +248,7 @@ func settleBytes(ctx context.Context, st blob.Store, a *Artifact, tmp string, ph
 		return false, deleteAll(ctx, st, tmp)
 	}
 	aside := asideOf(tmp)
-	hasAside, err := exists(aside)
+	_, hasAside, err := stat(aside)
 	if err != nil {
 		return false, err
 	}
@@ -362,12 +367,12 @@ func (in *Instance) ownIntents(ctx context.Context) ([]purgeIntent, error) {
 // resumePurges deletes the bytes of committed purges that a crash or a storage
 // failure left behind: those whose owner is gone or gave up (all: every one).
 func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error) {
-	all_, err := in.intents(ctx, ``)
+	every, err := in.intents(ctx, ``)
 	if err != nil {
 		return nil, err
 	}
 	var its []purgeIntent
-	for _, it := range all_ {
+	for _, it := range every {
 		// An intent whose owner already failed once was given up by it: retry it.
 		if all || it.attempts > 0 || !ownerAlive(it.owner, in.opts.Now().Sub(it.created).Seconds()) {
 			its = append(its, it)
@@ -430,11 +435,10 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 				// Registered again since the purge, or holding (or held by)
 				// another artifact's files: keep the bytes.
 				var n int
-				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id
-					WHERE s.root = ?1 AND (
-						COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) = ?2 OR
-						substr(COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END), 1, length(?2) + 1) = ?2 || '/' OR
-						substr(?2, 1, length(COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END)) + 1) = COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) || '/')`,
+				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (
+						SELECT COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) AS k
+						FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id WHERE s.root = ?1)
+					WHERE k = ?2 OR substr(k, 1, length(?2) + 1) = ?2 || '/' OR substr(?2, 1, length(k) + 1) = k || '/'`,
 					it.root, it.path).Scan(&n); err != nil {
 					return err
 				}
@@ -817,9 +821,15 @@ func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duratio
 func (in *Instance) claimed(ctx context.Context, tx querier, f orphan) (bool, error) {
 	name := path.Base(f.key)
 	if strings.HasPrefix(f.key, managedDir+"/"+stagingDir+"/") {
-		var n int
-		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamin_storing WHERE tmp_path = ? OR tmp_path || '.old' = ?`, f.key, f.key).Scan(&n)
-		return n > 0, err
+		// Saves in flight are few: their staging keys (and where a folder
+		// re-version sets the old folder aside) are compared here.
+		tmps, err := sqldb.Strings(ctx, tx, `SELECT tmp_path FROM lamin_storing WHERE tmp_path IS NOT NULL`)
+		for _, t := range tmps {
+			if t == f.key || asideOf(t) == f.key {
+				return true, err
+			}
+		}
+		return false, err
 	}
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamin_purge_intent WHERE storage_root = ? AND path = ?`, f.storage.Root, f.key).Scan(&n); err != nil || n > 0 {
@@ -884,6 +894,3 @@ func int64Args(ids []int64) []any {
 }
 
 func placeholders(n int) string { return sqldb.Placeholders(n) }
-
-// errStop ends an iteration early without being an error.
-var errStop = errors.New("stop")

@@ -18,11 +18,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"golang.org/x/sys/unix"
 
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/digest"
 	"github.com/lamindb-go/lamindb/internal/fault"
+	"github.com/lamindb-go/lamindb/internal/flock"
 	"github.com/lamindb-go/lamindb/internal/registry"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
@@ -165,7 +165,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		return nil, err
 	}
 	for i, it := range items {
-		p, err := in.prepare(it, storages)
+		p, err := in.prepare(ctx, it, storages)
 		if err != nil {
 			return nil, err
 		}
@@ -261,7 +261,7 @@ func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
 // input is refused here, before anything is written: a path that is not a
 // regular file or folder (a FIFO, a device), a folder holding one, a path
 // inside or containing a managed .lamindb/ folder.
-func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
+func (in *Instance) prepare(ctx context.Context, it SaveItem, storages []Storage) (*pending, error) {
 	o := it.SaveOptions
 	if err := checkName("path", it.Path); err != nil {
 		return nil, err
@@ -323,8 +323,11 @@ func (in *Instance) prepare(it SaveItem, storages []Storage) (*pending, error) {
 			return nil, err
 		}
 		dst := filepath.Join(dir, uid.New(20)+".parquet")
-		if _, err := table.CSVToParquet(abs, dst); err != nil {
+		if _, err := table.CSVToParquet(ctx, abs, dst); err != nil {
 			os.Remove(dst)
+			if ctx.Err() != nil {
+				return nil, &Error{Class: ErrInterrupted, Msg: fmt.Sprintf("convert %s: %v", it.Path, err), Err: err}
+			}
 			if errors.Is(err, table.ErrInvalid) {
 				return nil, &Error{Class: ErrInvalid, Msg: fmt.Sprintf("cannot read %s as a table: %v", it.Path, err), Err: err}
 			}
@@ -550,7 +553,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	if revises != nil {
 		if revises.IsLocked {
 			return withHint(errorf(ErrLocked, "Cannot create a new version: the latest version Artifact %s is locked ('is_locked=True') and would lose is_latest", revises.UID),
-				"unlock it first: lamin update artifact --uid "+revises.UID+" --locked false")
+				unlockHint("artifact", revises.UID))
 		}
 		family, err := in.familyUIDs(ctx, tx, "lamindb_artifact", revises.Stem())
 		if err != nil {
@@ -879,26 +882,11 @@ func lockPublish(ctx context.Context, st blob.Store) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(dir)
+	l, err := flock.Wait(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return func() { unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) {
-			f.Close()
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	return l.Unlock, nil
 }
 
 // copyVerified copies a regular file into the store, hashing what it reads,

@@ -103,7 +103,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 		}
 		if len(sets) > 0 {
 			if _, ok := reg.Column("updated_at"); ok {
-				sets = append(sets, "updated_at = '"+in.now()+"'")
+				sets, args = append(sets, "updated_at = ?"), append(args, in.now())
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET `+strings.Join(sets, ", ")+` WHERE id = ?`, append(args, id)...); err != nil {
 				return keyTaken(err, reg.Class, o.Key)
@@ -112,6 +112,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 				return err
 			}
 		}
+		branch := r.branch // where the record is once moved
 		if o.Branch != nil {
 			var bid int64
 			err := tx.QueryRowContext(ctx, `SELECT id FROM lamindb_branch WHERE LOWER(name) = LOWER(?)`, *o.Branch).Scan(&bid)
@@ -132,6 +133,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 			if err := in.moveTx(ctx, tx, reg, rows, bid, action, n); err != nil {
 				return err
 			}
+			branch = bid
 		}
 		if o.Locked != nil && *o.Locked != r.locked {
 			if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET is_locked = ? WHERE id = ?`, *o.Locked, id); err != nil {
@@ -140,10 +142,6 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 			action := "unlock"
 			if *o.Locked {
 				action = "lock"
-			}
-			branch := r.branch
-			if err := tx.QueryRowContext(ctx, `SELECT branch_id FROM `+reg.Table+` WHERE id = ?`, id).Scan(&branch); err != nil && reg.HasBranch {
-				return err
 			}
 			if err := in.auditTx(ctx, tx, action, reg.Name, r.uid, id, branch, branch, nil); err != nil {
 				return err
@@ -178,8 +176,12 @@ func changed(o UpdateOptions) *string {
 	if o.Key != nil {
 		m["key"] = *o.Key
 	}
-	b, _ := json.Marshal(m)
-	s := string(b)
+	// Written as typed: no HTML escapes (\u003c for <) in the audit log.
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(m)
+	s := strings.TrimSuffix(b.String(), "\n")
 	return &s
 }
 

@@ -141,8 +141,7 @@ func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branc
 	for i, m := range ms {
 		if m.latest && i != keeper {
 			if m.locked {
-				return "", true, withHint(errorf(ErrLocked, "Cannot change this: version %s is locked ('is_locked=True') and would lose is_latest", m.uid),
-					"unlock it first: lamin update artifact --uid "+m.uid+" --locked false")
+				return "", true, withHint(errorf(ErrLocked, "Cannot change this: version %s is locked ('is_locked=True') and would lose is_latest", m.uid), unlockHint(registryName(table), m.uid))
 			}
 			extra = append(extra, m.id)
 		}
@@ -156,13 +155,17 @@ func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branc
 		return "", true, nil
 	}
 	if ms[0].locked {
-		return "", true, withHint(errorf(ErrLocked, "Cannot change this: version %s would become the latest, but it is locked ('is_locked=True')", ms[0].uid),
-			"unlock it first: lamin update artifact --uid "+ms[0].uid+" --locked false")
+		return "", true, withHint(errorf(ErrLocked, "Cannot change this: version %s would become the latest, but it is locked ('is_locked=True')", ms[0].uid), unlockHint(registryName(table), ms[0].uid))
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 1 WHERE id = ?`, ms[0].id); err != nil {
 		return "", true, err
 	}
 	return ms[0].uid, true, nil
+}
+
+// unlockHint tells how to unlock a record of a registry (by name, e.g. "artifact").
+func unlockHint(registry, uid string) string {
+	return "unlock it first: lamin update " + registry + " --uid " + uid + " --locked false"
 }
 
 // member is one version of a family.

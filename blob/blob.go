@@ -26,10 +26,11 @@ import (
 //   - Rename of a folder onto an existing folder takes three steps, laid out so
 //     that a crash between them can be recognized and repaired: (1) the old
 //     folder moves to AsideKey(from); (2) from moves to to; (3) the aside
-//     copy is deleted. So: from present → nothing happened yet; from gone and
-//     to missing → the old folder is aside (roll back by moving it back, or
-//     forward); from gone, to present and the aside present → the new folder
-//     is in place and the old one still to delete.
+//     copy is deleted. So: no aside → nothing happened (from present) or all
+//     is done (from gone); the aside present and to missing → step 1 is done
+//     (roll back by moving the aside back to to); the aside present, to
+//     present and from gone → step 2 is done: the new folder is in place and
+//     the old one still to delete.
 //   - Delete of a folder is not atomic: a crash can leave part of it.
 type Store interface {
 	// Root returns the location's root (an absolute path or URL).

@@ -120,9 +120,20 @@ func OpenRegular(path string) (*os.File, fs.FileInfo, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kindOf(fi.Mode()))
+		return nil, nil, notRegular(path, fi.Mode())
 	}
 	return f, fi, nil
+}
+
+// notRegular is the ErrNotRegular error for path of the given mode. The
+// ModeSymlink bit, added by the caller to the target's mode, marks a
+// symbolic link to such a file.
+func notRegular(path string, mode fs.FileMode) error {
+	kind := kindOf(mode &^ fs.ModeSymlink)
+	if mode&fs.ModeSymlink != 0 {
+		kind = "a link to " + kind
+	}
+	return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kind)
 }
 
 // kindOf names a non-regular file mode for messages.
@@ -354,7 +365,7 @@ func Path(path string) (Sum, error) {
 		return Dir(path)
 	}
 	if !fi.Mode().IsRegular() {
-		return Sum{}, fmt.Errorf("hash %s: %w (%s)", path, ErrNotRegular, kindOf(fi.Mode()))
+		return Sum{}, fmt.Errorf("hash %w", notRegular(path, fi.Mode()))
 	}
 	return File(path)
 }
@@ -388,7 +399,8 @@ func Dir(path string) (Sum, error) {
 }
 
 // listFiles returns the slash-separated paths, relative to root, of the
-// regular files below root.
+// regular files below root, sorted bytewise. WalkDir's order is not that
+// order ("a/b" comes before "a-c" there, after it here), so they are sorted.
 func listFiles(root string) ([]string, error) {
 	fi, err := os.Stat(root)
 	if err != nil {
@@ -412,10 +424,10 @@ func listFiles(root string) ([]string, error) {
 				return nil // dangling, or a folder: lamindb skips it too
 			}
 			if !fi.Mode().IsRegular() {
-				return fmt.Errorf("%s: %w (a link to %s)", p, ErrNotRegular, kindOf(fi.Mode()))
+				return notRegular(p, fi.Mode()|fs.ModeSymlink)
 			}
 		default:
-			return fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, kindOf(t))
+			return notRegular(p, t)
 		}
 		rel, err := filepath.Rel(root, p)
 		if err != nil {
@@ -424,6 +436,7 @@ func listFiles(root string) ([]string, error) {
 		files = append(files, filepath.ToSlash(rel))
 		return nil
 	})
+	slices.Sort(files)
 	return files, err
 }
 
@@ -458,7 +471,9 @@ func hashAll(root string, files []string) ([]Sum, error) {
 	return sums, nil
 }
 
-// combine folds per-file sums into the directory Sum.
+// combine folds per-file sums into the directory Sum. files must be sorted
+// (as listFiles returns them); then so are list and lines: the paths are
+// distinct and hold no NUL, so "p\x00…" orders exactly as p does.
 func combine(files []string, sums []Sum) Sum {
 	hashes := make([]string, len(sums))
 	lines := make([]string, len(sums))
@@ -470,9 +485,7 @@ func combine(files []string, sums []Sum) Sum {
 		size += s.Size
 		list[i] = FileSum{Path: files[i], Sum: s}
 	}
-	slices.SortFunc(list, func(a, b FileSum) int { return strings.Compare(a.Path, b.Path) })
 	slices.Sort(hashes)
-	slices.Sort(lines)
 	outer := md5.New()
 	for _, h := range hashes {
 		d := md5.Sum([]byte(h))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -221,6 +222,25 @@ func TestDirSHA256SeesLayout(t *testing.T) {
 				t.Fatalf("SHA-256 equal for different layouts: %s", sa.SHA256)
 			}
 		})
+	}
+}
+
+// A folder's files come in byte order of their paths, which a directory walk
+// does not give ("a/b" is walked before "a-c", though '-' < '/'); the
+// folder's SHA-256 is taken over them in that order.
+func TestDirFilesInPathOrder(t *testing.T) {
+	d := t.TempDir()
+	writeFiles(t, d, map[string]string{"a/b": "1", "a-c": "2", "a.d": "3", "ab": "4"})
+	s, err := Dir(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range s.Files {
+		got = append(got, f.Path)
+	}
+	if want := []string{"a-c", "a.d", "a/b", "ab"}; !slices.Equal(got, want) {
+		t.Fatalf("files %v, want %v", got, want)
 	}
 }
 

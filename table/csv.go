@@ -3,10 +3,12 @@ package table
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,7 +46,7 @@ var errBadUTF8 = errors.New("invalid UTF-8")
 // suffix (.tsv → tab, anything else → comma). See ReadCSV for the rules.
 // The caller must Release the table.
 func ReadCSVFile(path string) (arrow.Table, error) {
-	f, cr, err := openCSV(path)
+	f, _, cr, err := openCSV(path)
 	if err != nil {
 		return nil, err
 	}
@@ -52,18 +54,20 @@ func ReadCSVFile(path string) (arrow.Table, error) {
 	return cr.readTable()
 }
 
-// openCSV opens path and reads its header; the caller closes the file.
-func openCSV(path string) (*os.File, *csvReader, error) {
-	f, err := os.Open(path)
+// openCSV opens path (a regular file only, see openFile) and reads its
+// header; it returns the file's FileInfo from before the header was read.
+// The caller closes the file.
+func openCSV(path string) (*os.File, fs.FileInfo, *csvReader, error) {
+	f, fi, err := openFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("table: %w", err)
+		return nil, nil, nil, err
 	}
 	cr, err := newCSVReader(bufio.NewReaderSize(f, 1<<16), delimiterFor(path))
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return f, cr, nil
+	return f, fi, cr, nil
 }
 
 func delimiterFor(path string) rune {
@@ -98,7 +102,7 @@ func (c *csvReader) readTable() (arrow.Table, error) {
 	cols := make([][]string, len(c.names))
 	// encoding/csv backs each record's fields by one fresh string even with
 	// ReuseRecord, so keeping the fields is safe and cheap.
-	kinds, rows, err := c.infer(func(i int, s string) { cols[i] = append(cols[i], s) })
+	kinds, rows, err := c.infer(context.Background(), func(i int, s string) { cols[i] = append(cols[i], s) })
 	if err != nil {
 		return nil, err
 	}
@@ -192,11 +196,17 @@ func (c *csvReader) read() ([]string, error) {
 }
 
 // infer reads all remaining records and returns each column's kind and the
-// number of rows; keep, if not nil, is given every cell.
-func (c *csvReader) infer(keep func(col int, cell string)) ([]kind, int64, error) {
+// number of rows; keep, if not nil, is given every cell. It returns ctx's
+// error once ctx ends, checked every streamLimits.batchRows rows.
+func (c *csvReader) infer(ctx context.Context, keep func(col int, cell string)) ([]kind, int64, error) {
 	kinds := make([]kind, len(c.names))
 	var rows int64
 	for {
+		if rows%streamLimits.batchRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, 0, err
+			}
+		}
 		rec, err := c.read()
 		if err == io.EOF {
 			return kinds, rows, nil

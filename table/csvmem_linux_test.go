@@ -85,7 +85,7 @@ func TestCSVToParquetMemoryChild(t *testing.T) {
 	if src == "" || dst == "" {
 		t.Skip("only run by TestCSVToParquetMemory")
 	}
-	if _, err := CSVToParquet(src, dst); err != nil {
+	if _, err := CSVToParquet(t.Context(), src, dst); err != nil {
 		t.Fatal(err)
 	}
 }

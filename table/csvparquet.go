@@ -1,6 +1,7 @@
 package table
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -41,17 +42,18 @@ var testHookBetweenPasses func()
 // 16 MiB of Arrow data, so unlike WriteParquet's single row group a large
 // file gets several; a file within one row group gives the same bytes as
 // WriteParquet. If src changes between or during the passes the conversion
-// fails with ErrInvalid. On any error nothing new is left at dst (an
-// existing dst is not touched).
-func CSVToParquet(src, dst string) (rows int64, err error) {
-	l, err := inferCSVFile(src)
+// fails with ErrInvalid. Both passes check ctx once per record batch of
+// rows, so a cancelled conversion stops promptly with ctx's error. On any
+// error nothing new is left at dst (an existing dst is not touched).
+func CSVToParquet(ctx context.Context, src, dst string) (rows int64, err error) {
+	l, err := inferCSVFile(ctx, src)
 	if err != nil {
 		return 0, err
 	}
 	if testHookBetweenPasses != nil {
 		testHookBetweenPasses()
 	}
-	err = writeFileAtomic(dst, func(w io.Writer) error { return writeCSVParquet(w, src, l) })
+	err = writeFileAtomic(dst, func(w io.Writer) error { return writeCSVParquet(ctx, w, src, l) })
 	if err != nil {
 		return 0, err
 	}
@@ -68,17 +70,13 @@ type csvLayout struct {
 
 // inferCSVFile is the first pass: it reads path once and keeps only the
 // column kinds and the row count.
-func inferCSVFile(path string) (*csvLayout, error) {
-	f, cr, err := openCSV(path)
+func inferCSVFile(ctx context.Context, path string) (*csvLayout, error) {
+	f, st, cr, err := openCSV(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("table: %w", err)
-	}
-	kinds, rows, err := cr.infer(nil)
+	kinds, rows, err := cr.infer(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +85,8 @@ func inferCSVFile(path string) (*csvLayout, error) {
 
 // writeCSVParquet is the second pass: it reads src again and writes it as
 // Parquet to w, checking that every cell still fits the layout.
-func writeCSVParquet(w io.Writer, src string, l *csvLayout) (err error) {
-	f, cr, err := openCSV(src)
+func writeCSVParquet(ctx context.Context, w io.Writer, src string, l *csvLayout) (err error) {
+	f, _, cr, err := openCSV(src)
 	if err != nil {
 		return changed(src, err)
 	}
@@ -123,6 +121,11 @@ func writeCSVParquet(w io.Writer, src string, l *csvLayout) (err error) {
 
 	var rows int64
 	for {
+		if rows%streamLimits.batchRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
 		rec, err := cr.read()
 		if err == io.EOF {
 			break
@@ -262,10 +265,10 @@ func releaseAll(c []arrow.Array) []arrow.Array {
 	return c[:0]
 }
 
-// finish writes what is left. A header-only file still gets its one empty
-// row group, as WriteParquet writes it.
+// finish writes what is left. A header-only file (nothing cut yet, so cols
+// is nil) still gets its one empty row group, as WriteParquet writes it.
 func (g *groupWriter) finish() error {
-	if g.batchRows > 0 || !g.wrote && g.groupRows == 0 {
+	if g.batchRows > 0 || g.cols == nil {
 		if err := g.cut(); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package table
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -84,7 +85,7 @@ func TestCSVToParquetSameBytesAsInMemory(t *testing.T) {
 			dir := t.TempDir()
 			src := writeFile(t, dir, tc.file, tc.in)
 			dst := filepath.Join(dir, "out.parquet")
-			if _, err := CSVToParquet(src, dst); err != nil {
+			if _, err := CSVToParquet(t.Context(), src, dst); err != nil {
 				t.Fatal(err)
 			}
 			got, err := os.ReadFile(dst)
@@ -150,7 +151,7 @@ func TestCSVToParquetBatches(t *testing.T) {
 			dir := t.TempDir()
 			src := writeFile(t, dir, "in.csv", tc.in)
 			dst := filepath.Join(dir, "out.parquet")
-			rows, err := CSVToParquet(src, dst)
+			rows, err := CSVToParquet(t.Context(), src, dst)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +211,7 @@ func TestCSVToParquetDeterministic(t *testing.T) {
 	var outs [2][]byte
 	for i := range outs {
 		dst := filepath.Join(dir, fmt.Sprintf("out%d.parquet", i))
-		if _, err := CSVToParquet(src, dst); err != nil {
+		if _, err := CSVToParquet(t.Context(), src, dst); err != nil {
 			t.Fatal(err)
 		}
 		var err error
@@ -294,7 +295,7 @@ func TestCSVToParquetChangedBetweenPasses(t *testing.T) {
 				}
 				testHookBetweenPasses = func() { tc.change(t, src) }
 				defer func() { testHookBetweenPasses = nil }()
-				_, err := CSVToParquet(src, dst)
+				_, err := CSVToParquet(t.Context(), src, dst)
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("error %v, want %v", err, tc.want)
 				}
@@ -311,12 +312,84 @@ func TestCSVToParquetChangedBetweenPasses(t *testing.T) {
 				case !existing && !os.IsNotExist(err):
 					t.Errorf("dst left behind: %v", err)
 				}
-				if _, err := os.Stat(dst + ".tmp"); !os.IsNotExist(err) {
-					t.Errorf("temp file left behind: %v", err)
-				}
+				noTemps(t, dst)
 				checked.AssertSize(t, 0)
 			})
 		}
+	}
+}
+
+// cancelAfter is a context that reports context.Canceled from its (n+1)th
+// Err call on, so a test can cancel CSVToParquet at an exact row batch.
+type cancelAfter struct {
+	context.Context
+	n int
+}
+
+// Err counts down n, then reports context.Canceled.
+func (c *cancelAfter) Err() error {
+	if c.n <= 0 {
+		return context.Canceled
+	}
+	c.n--
+	return nil
+}
+
+func TestCSVToParquetCancelled(t *testing.T) {
+	// 100 rows in batches of 10: the first pass checks before rows 0, 10, …,
+	// 100 (11 checks), the second pass the same from the 12th check on.
+	cancelled := func(p context.Context) context.Context {
+		ctx, cancel := context.WithCancel(p)
+		cancel()
+		return ctx
+	}
+	tests := []struct {
+		name       string
+		ctx        func(parent context.Context) context.Context
+		onHook     bool // cancel between the passes
+		secondPass bool // the second pass must have started
+	}{
+		{name: "before the first pass", ctx: cancelled},
+		{name: "during the first pass", ctx: func(p context.Context) context.Context { return &cancelAfter{p, 3} }},
+		{name: "between the passes", onHook: true, secondPass: true},
+		{name: "during the second pass", ctx: func(p context.Context) context.Context { return &cancelAfter{p, 14} }, secondPass: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			setStreamLimits(t, 10, 0, 25, 0)
+			checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			old := mem
+			mem = checked
+			defer func() { mem = old }()
+			dir := t.TempDir()
+			src := writeFile(t, dir, "in.csv", genCSV(100, nil, ""))
+			dst := filepath.Join(dir, "out.parquet")
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			if tc.ctx != nil {
+				ctx = tc.ctx(ctx)
+			}
+			hooked := false
+			testHookBetweenPasses = func() {
+				hooked = true
+				if tc.onHook {
+					cancel()
+				}
+			}
+			defer func() { testHookBetweenPasses = nil }()
+			_, err := CSVToParquet(ctx, src, dst)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error %v, want context.Canceled", err)
+			}
+			if hooked != tc.secondPass {
+				t.Errorf("second pass started: %v, want %v", hooked, tc.secondPass)
+			}
+			if _, err := os.Stat(dst); !os.IsNotExist(err) {
+				t.Errorf("dst left behind: %v", err)
+			}
+			noTemps(t, dst)
+			checked.AssertSize(t, 0)
+		})
 	}
 }
 
@@ -331,7 +404,7 @@ func BenchmarkCSVToParquet(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := CSVToParquet(src, dst); err != nil {
+		if _, err := CSVToParquet(b.Context(), src, dst); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/lamindb-go/lamindb/digest"
 )
 
 // CreatedBy is the fixed created_by string written into Parquet footers.
@@ -77,17 +80,18 @@ func WriteParquet(w io.Writer, tbl arrow.Table) error {
 	return nil
 }
 
-// WriteParquetFile writes tbl to path atomically: it writes path+".tmp",
-// syncs it and renames it into place, so readers never see a partial file.
-// On error the temporary file is removed and path is untouched.
+// WriteParquetFile writes tbl to path atomically: it writes a temporary
+// path+".tmp-*" beside it, syncs it and renames it into place, so readers
+// never see a partial file. On error the temporary file is removed and path
+// is untouched.
 func WriteParquetFile(path string, tbl arrow.Table) error {
 	return writeFileAtomic(path, func(w io.Writer) error { return WriteParquet(w, tbl) })
 }
 
-// writeFileAtomic runs write into path+".tmp" (buffered, so the writer's
-// many small writes do not each become a system call), syncs it and renames
-// it to path; on any error the temporary file is removed and path is left
-// as it was.
+// writeFileAtomic runs write into a new temporary path+".tmp-*" (buffered,
+// so the writer's many small writes do not each become a system call), syncs
+// it and renames it to path; on any error the temporary file is removed and
+// path is left as it was.
 func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	// A unique temporary name: two writers of one path never share one.
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
@@ -131,12 +135,26 @@ func syncDir(dir string) {
 	}
 }
 
+// openFile opens path for reading. A FIFO, device or socket is refused as
+// ErrInvalid (still wrapping digest.ErrNotRegular): opening or reading one
+// could block forever, and it is bad input, not an I/O failure.
+func openFile(path string) (*os.File, fs.FileInfo, error) {
+	f, fi, err := digest.OpenRegular(path)
+	if errors.Is(err, digest.ErrNotRegular) {
+		return nil, nil, fmt.Errorf("table: %w: %w", ErrInvalid, err)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("table: %w", err)
+	}
+	return f, fi, nil
+}
+
 // ParquetRows returns the row count recorded in a Parquet file's footer,
 // without reading any column data. Corrupt files give ErrInvalid.
 func ParquetRows(path string) (n int64, err error) {
-	f, err := os.Open(path)
+	f, _, err := openFile(path)
 	if err != nil {
-		return 0, fmt.Errorf("table: %w", err)
+		return 0, err
 	}
 	defer f.Close()
 	defer recoverInvalid(path, &err)
@@ -162,9 +180,9 @@ func Load(path string) (arrow.Table, error) {
 }
 
 func readParquetFile(path string) (tbl arrow.Table, err error) {
-	f, err := os.Open(path)
+	f, _, err := openFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("table: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	defer recoverInvalid(path, &err)

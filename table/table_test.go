@@ -10,12 +10,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/lamindb-go/lamindb/digest"
 )
 
 // cell renders one value for comparisons; "<null>" marks nulls.
@@ -24,6 +28,19 @@ func cell(a arrow.Array, i int) string {
 		return "<null>"
 	}
 	return a.ValueStr(i)
+}
+
+// noTemps fails t if a temporary file of writeFileAtomic for dst
+// (dst+".tmp-*") is left behind.
+func noTemps(t *testing.T, dst string) {
+	t.Helper()
+	left, err := filepath.Glob(dst + ".tmp-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) > 0 {
+		t.Errorf("temp file left behind: %v", left)
+	}
 }
 
 // column flattens column j of tbl for easy comparison.
@@ -192,7 +209,7 @@ func TestRoundTrip(t *testing.T) {
 			dir := t.TempDir()
 			src := writeFile(t, dir, tc.file, tc.in)
 			dst := filepath.Join(dir, "out.parquet")
-			rows, err := CSVToParquet(src, dst)
+			rows, err := CSVToParquet(t.Context(), src, dst)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,9 +241,7 @@ func TestRoundTrip(t *testing.T) {
 					t.Errorf("column %s: got %v, want %v", wf.Name, g, w)
 				}
 			}
-			if _, err := os.Stat(dst + ".tmp"); !os.IsNotExist(err) {
-				t.Errorf("temp file left behind: %v", err)
-			}
+			noTemps(t, dst)
 		})
 	}
 }
@@ -287,7 +302,7 @@ func TestPandasMetadata(t *testing.T) {
 			dir := t.TempDir()
 			src := writeFile(t, dir, "x.csv", tc.csv)
 			dst := filepath.Join(dir, "x.parquet")
-			if _, err := CSVToParquet(src, dst); err != nil {
+			if _, err := CSVToParquet(t.Context(), src, dst); err != nil {
 				t.Fatal(err)
 			}
 			// The Arrow schema read back from the file (ARROW:schema) must carry it.
@@ -412,24 +427,73 @@ func TestCSVToParquetBadInput(t *testing.T) {
 			dir := t.TempDir()
 			src := writeFile(t, dir, tc.file, tc.content)
 			dst := filepath.Join(dir, "out.parquet")
-			_, err := CSVToParquet(src, dst)
+			_, err := CSVToParquet(t.Context(), src, dst)
 			if err == nil || errors.Is(err, ErrInvalid) != tc.invalid {
 				t.Fatalf("error %v, want ErrInvalid=%v", err, tc.invalid)
 			}
-			for _, p := range []string{dst, dst + ".tmp"} {
-				if _, err := os.Stat(p); !os.IsNotExist(err) {
-					t.Errorf("%s exists after failed conversion", filepath.Base(p))
-				}
+			if _, err := os.Stat(dst); !os.IsNotExist(err) {
+				t.Errorf("%s exists after failed conversion", filepath.Base(dst))
 			}
+			noTemps(t, dst)
 		})
 	}
 	t.Run("missing source", func(t *testing.T) {
 		dir := t.TempDir()
-		_, err := CSVToParquet(filepath.Join(dir, "nope.csv"), filepath.Join(dir, "out.parquet"))
+		_, err := CSVToParquet(t.Context(), filepath.Join(dir, "nope.csv"), filepath.Join(dir, "out.parquet"))
 		if err == nil || errors.Is(err, ErrInvalid) || !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("error %v, want not-exist and not ErrInvalid", err)
 		}
 	})
+}
+
+func TestNotRegularRefused(t *testing.T) {
+	// A FIFO blocks a plain open (or read) until a writer comes, which would
+	// hang a save; it must be refused at once as bad input.
+	tests := []struct {
+		name string
+		file string
+		call func(t *testing.T, src, dst string) error
+	}{
+		{"CSVToParquet", "x.csv", func(t *testing.T, src, dst string) error { _, err := CSVToParquet(t.Context(), src, dst); return err }},
+		{"ParquetRows", "x.parquet", func(_ *testing.T, src, _ string) error { _, err := ParquetRows(src); return err }},
+		{"Load csv", "x.csv", func(_ *testing.T, src, _ string) error { return loadErr(src) }},
+		{"Load parquet", "x.parquet", func(_ *testing.T, src, _ string) error { return loadErr(src) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, tc.file)
+			if err := syscall.Mkfifo(src, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(dir, "out.parquet")
+			done := make(chan error, 1)
+			go func() { done <- tc.call(t, src, dst) }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(10 * time.Second):
+				// The call is stuck in open or read; fail rather than hang.
+				t.Fatal("still blocked on the FIFO after 10s")
+			}
+			if !errors.Is(err, ErrInvalid) || !errors.Is(err, digest.ErrNotRegular) {
+				t.Fatalf("error %v, want ErrInvalid and digest.ErrNotRegular", err)
+			}
+			if _, err := os.Stat(dst); !os.IsNotExist(err) {
+				t.Errorf("dst exists after a refused input: %v", err)
+			}
+			noTemps(t, dst)
+		})
+	}
+}
+
+// loadErr is Load's error, releasing the table if there is one.
+func loadErr(path string) error {
+	tbl, err := Load(path)
+	if err == nil {
+		tbl.Release()
+	}
+	return err
 }
 
 func TestWriteParquetFileFailure(t *testing.T) {
@@ -450,9 +514,7 @@ func TestWriteParquetFileFailure(t *testing.T) {
 			if err := WriteParquetFile(p, tbl); err == nil {
 				t.Fatal("no error")
 			}
-			if _, err := os.Stat(p + ".tmp"); !os.IsNotExist(err) {
-				t.Error("temp file left behind")
-			}
+			noTemps(t, p)
 		})
 	}
 }
@@ -613,7 +675,7 @@ func TestNoLeaks(t *testing.T) {
 			dir := t.TempDir()
 			src := writeFile(t, dir, tc.file, tc.csv)
 			dst := filepath.Join(dir, "a.parquet")
-			if _, err := CSVToParquet(src, dst); err != nil {
+			if _, err := CSVToParquet(t.Context(), src, dst); err != nil {
 				t.Fatal(err)
 			}
 			tbl, err := Load(dst)

@@ -219,6 +219,9 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
 
 // List returns every file below prefix, keys slash-separated.
 func (s *Store) List(ctx context.Context, prefix string) ([]blob.Entry, error) {
+	if err := checkKey(prefix); err != nil {
+		return nil, err
+	}
 	var out []blob.Entry
 	base := s.LocalPath(prefix)
 	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {

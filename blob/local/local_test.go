@@ -8,8 +8,6 @@ import (
 	"github.com/lamindb-go/lamindb/blob/local"
 )
 
-var _ blob.Store = (*local.Store)(nil)
-
 func TestStore(t *testing.T) {
 	blobtest.Run(t, func(t *testing.T) blob.Store { return local.New(t.TempDir()) })
 }

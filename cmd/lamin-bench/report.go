@@ -1,11 +1,11 @@
 package main
 
 import (
-	"github.com/lamindb-go/lamindb/internal/stress"
-
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/lamindb-go/lamindb/internal/stress"
 )
 
 // results is what --json writes.

@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 )
 
-// run parses the flags and runs the lifecycle, then --scale and --hash.
+// run parses the flags and runs the lifecycle (unless skipped), then --hash,
+// --scale, --stress, --bulk and --log, and writes --json.
 func run(args []string) error {
 	c, err := parseFlags(args)
 	if err != nil {
@@ -18,8 +19,20 @@ func run(args []string) error {
 	}
 	ctx := context.Background()
 	res := &results{N: c.n, Dir: c.dir, Steps: []stepResult{}}
+	// The lifecycle and the process benchmarks share one lamin binary, built
+	// on first use.
+	var built string
+	lamin := func() (string, error) {
+		if built == "" {
+			var err error
+			if built, err = buildLamin(ctx, c); err != nil {
+				return "", err
+			}
+		}
+		return built, nil
+	}
 	if !c.skipLife {
-		bin, err := buildLamin(ctx, c)
+		bin, err := lamin()
 		if err != nil {
 			return err
 		}
@@ -40,7 +53,7 @@ func run(args []string) error {
 		}
 	}
 	if c.stress || c.bulk || c.logEvents > 0 {
-		bin, err := buildLamin(ctx, c)
+		bin, err := lamin()
 		if err != nil {
 			return err
 		}

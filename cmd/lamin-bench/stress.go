@@ -132,12 +132,11 @@ func runLog(ctx context.Context, c *config, bin string) (*logResult, error) {
 	env := append(os.Environ(), "LAMIN_SETTINGS_DIR="+settings)
 	for _, format := range [][]string{{"--json"}, {}} {
 		cmd := exec.CommandContext(ctx, bin, append([]string{"log", "--limit", "0"}, format...)...)
-		devnull, _ := os.Create(os.DevNull)
-		cmd.Env, cmd.Stdout, cmd.Stderr = env, devnull, os.Stderr
+		// A nil Stdout is /dev/null: the output is timed, not kept.
+		cmd.Env, cmd.Stderr = env, os.Stderr
 		t := time.Now()
 		err := cmd.Run()
 		d := time.Since(t).Seconds()
-		devnull.Close()
 		if err != nil {
 			return nil, err
 		}

@@ -51,20 +51,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	var re ranError
-	if !errors.As(err, &re) {
-		// Not from a command's body: cobra refused the command line itself
-		// (unknown command or flag, wrong arguments, flags that exclude each other).
+	var ue usageError
+	if !errors.As(err, &re) || errors.As(err, &ue) {
+		// Not from a command's body (cobra refused the command line itself:
+		// unknown command or flag, wrong arguments, flags that exclude each
+		// other), or a body's usage error.
 		fmt.Fprintf(stderr, "✗ %v\n", err)
 		fmt.Fprintf(stderr, "• see `%s --help`\n", strings.TrimSpace("lamin "+commandPath(root, args)))
 		return ln.ExitInvalid
 	}
 	err = re.err
-	var ue usageError
-	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "✗ %v\n", err)
-		fmt.Fprintf(stderr, "• see `%s --help`\n", strings.TrimSpace("lamin "+commandPath(root, args)))
-		return ln.ExitInvalid
-	}
 	code := ln.ExitCode(err)
 	if code == ln.ExitInterrupted {
 		if msg := err.Error(); msg == "interrupted" || msg == context.Canceled.Error() {
@@ -135,7 +131,6 @@ changed since you were asked) · 5 cancelled at a prompt (also Ctrl-C there) · 
 during work; the next open repairs what was cut off).`,
 	}
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "also show success and info messages")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err.Error()} })
 	root.AddCommand(a.initCommand(), a.connectCommand(), a.disconnectCommand(), a.infoCommand(), a.loginCommand(),
 		a.logoutCommand(), a.settingsCommand(), a.saveCommand(), a.listCommand(), a.getCommand(), a.deleteCommand(),
 		a.restoreCommand(), a.updateCommand(), a.createCommand(), a.loadCommand(), a.checkCommand(), a.logCommand(),
@@ -212,15 +207,11 @@ func (a *app) answer(prompt string) string {
 	}
 }
 
-func (a *app) open(cmd *cobra.Command) (*ln.Instance, error) {
-	return ln.Open(cmd.Context(), "", a.options())
-}
-
-// openFor opens the connected instance; for a dry run read-only: nothing is
-// migrated, repaired or written.
-func (a *app) openFor(cmd *cobra.Command, dryRun bool) (*ln.Instance, error) {
+// open opens the connected instance; readOnly (for dry runs) migrates,
+// repairs and writes nothing.
+func (a *app) open(cmd *cobra.Command, readOnly bool) (*ln.Instance, error) {
 	o := a.options()
-	o.ReadOnly = dryRun
+	o.ReadOnly = readOnly
 	return ln.Open(cmd.Context(), "", o)
 }
 
@@ -235,7 +226,7 @@ func (a *app) printJSON(v any) error {
 // before and closed after it.
 func (a *app) onInstance(fn func(cmd *cobra.Command, args []string, in *ln.Instance) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		in, err := a.open(cmd)
+		in, err := a.open(cmd, false)
 		if err != nil {
 			return err
 		}

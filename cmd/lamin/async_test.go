@@ -117,3 +117,43 @@ func (p *proc) wait() result {
 	}
 	return r
 }
+
+// held is a lamin process waiting at a fault point until released.
+type held struct {
+	*proc
+	gate string
+}
+
+// holdAt starts lamin with args and returns once it waits at the fault point
+// (LAMIN_FAULT=point:wait=GATE), so the test can act at that very step.
+func (e *env) holdAt(point string, args ...string) *held {
+	e.t.Helper()
+	f, err := os.CreateTemp(e.dir, "gate-")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	f.Close()
+	gate := f.Name()
+	os.Remove(gate) // a name no other hold uses; the process waits until it exists
+	p := e.start([]string{"LAMIN_FAULT=" + point + ":wait=" + gate}, args...)
+	waitFile(e.t, gate+".reached")
+	return &held{p, gate}
+}
+
+// release lets a held process go on.
+func (h *held) release() {
+	if err := os.WriteFile(h.gate, nil, 0o644); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// killAt runs lamin with args and checks it was killed (SIGKILL) at the
+// fault point.
+func (e *env) killAt(point string, args ...string) result {
+	e.t.Helper()
+	r := e.exec([]string{"LAMIN_FAULT=" + point}, "", args...)
+	if r.signal != syscall.SIGKILL {
+		e.t.Fatalf("want the process killed by SIGKILL at %s, got:\n%s", point, r)
+	}
+	return r
+}

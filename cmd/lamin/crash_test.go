@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -165,7 +166,7 @@ func TestCrashSafety(t *testing.T) {
 				}
 				newUID = recs[0]["uid"].(string)
 				want = append(want, newUID)
-				p := strings.TrimSpace(e.ok("load", "artifact", "--uid", newUID).stdout)
+				p := e.loadPath("--uid", newUID)
 				if b, err := os.ReadFile(p); err != nil || string(b) != "new content\n" {
 					t.Errorf("the completed save's bytes: %q, %v", b, err)
 				}
@@ -179,23 +180,11 @@ func TestCrashSafety(t *testing.T) {
 				wantFiles = append(wantFiles, u+suffix)
 			}
 			gotFiles := managedFiles(t, root)
-			if !cmp.Equal(sorted(gotFiles), sorted(wantFiles)) {
+			if !cmp.Equal(slices.Sorted(slices.Values(gotFiles)), slices.Sorted(slices.Values(wantFiles))) {
 				t.Errorf("managed files after the repair: %v, want %v", gotFiles, wantFiles)
 			}
 		})
 	}
-}
-
-func sorted(xs []string) []string {
-	out := append([]string{}, xs...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 // TestRepairSparesLiveProcesses: a storing mark or purge intent whose owner is
@@ -211,10 +200,7 @@ func TestRepairSparesLiveProcesses(t *testing.T) {
 		e := newEnv(t)
 		root := e.init("inst")
 		e.write("new.txt", "new\n")
-		r := e.exec([]string{"LAMIN_FAULT=" + (fault.SaveAfterInsert)}, "", "save", "new.txt", "--key", "new.txt")
-		if r.signal != syscall.SIGKILL {
-			t.Fatalf("want SIGKILL, got:\n%s", r)
-		}
+		e.killAt(fault.SaveAfterInsert, "save", "new.txt", "--key", "new.txt")
 		dead := readCounts(t, root).Owners
 		if len(dead) != 1 {
 			t.Fatalf("want one storing mark, got owners %v", dead)
@@ -240,10 +226,7 @@ func TestRepairSparesLiveProcesses(t *testing.T) {
 	// be owned by this live process; it returns the dead owner.
 	crashedPurge := func(t *testing.T) (*env, string, string) {
 		e, root, _, _ := bulkEnv(t)
-		r := e.exec([]string{"LAMIN_FAULT=" + (fault.PurgeAfterCommit)}, "", "delete", "artifact", "--filter", "key__startswith=raw/", "--permanent")
-		if r.signal != syscall.SIGKILL {
-			t.Fatalf("want SIGKILL, got:\n%s", r)
-		}
+		e.killAt(fault.PurgeAfterCommit, "delete", "artifact", "--filter", "key__startswith=raw/", "--permanent")
 		dead := readCounts(t, root).Owners
 		if len(dead) != 3 {
 			t.Fatalf("want three purge intents, got owners %v", dead)

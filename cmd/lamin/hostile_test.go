@@ -1,11 +1,11 @@
 package main
 
 import (
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -21,10 +21,17 @@ func folderVersions(t *testing.T) (*env, string) {
 	return e, root
 }
 
+// loadPath returns where `lamin load artifact --uid U` (or --key K) says the
+// bytes are.
+func (e *env) loadPath(flag, v string) string {
+	e.t.Helper()
+	return strings.TrimSpace(e.ok("load", "artifact", flag, v).stdout)
+}
+
 // loadTree returns the files of the artifact with key k.
 func (e *env) loadTree(k string) map[string]string {
 	e.t.Helper()
-	return readTree(e.t, strings.TrimSpace(e.ok("load", "artifact", "--key", k).stdout))
+	return readTree(e.t, e.loadPath("--key", k))
 }
 
 func TestHostileFolderFamilies(t *testing.T) {
@@ -34,11 +41,9 @@ func TestHostileFolderFamilies(t *testing.T) {
 		t.Parallel()
 		e, _ := folderVersions(t)
 		e.write("d/c", "three\n")
-		if r := e.exec([]string{"LAMIN_FAULT=save-after-insert"}, "", "save", "d", "--key", "d"); r.signal != syscall.SIGKILL {
-			t.Fatalf("want SIGKILL:\n%s", r)
-		}
+		e.killAt("save-after-insert", "save", "d", "--key", "d")
 		checkClean(t, e)
-		if got := e.loadTree("d"); !equalTree(got, v1) {
+		if got := e.loadTree("d"); !maps.Equal(got, v1) {
 			t.Errorf("the head's files: %v", got)
 		}
 	})
@@ -46,16 +51,14 @@ func TestHostileFolderFamilies(t *testing.T) {
 		t.Parallel()
 		e, _ := folderVersions(t)
 		e.write("d/c", "three\n")
-		gate := filepath.Join(e.dir, "gate")
-		p := e.start([]string{"LAMIN_FAULT=save-after-insert:wait=" + gate}, "save", "d", "--key", "d")
-		waitFile(t, gate+".reached")
+		p := e.holdAt("save-after-insert", "save", "d", "--key", "d")
 		os.Remove(e.path("d", "a"))
-		os.WriteFile(gate, nil, 0o644)
+		p.release()
 		if r := p.wait(); r.code != 1 {
 			t.Fatalf("want exit 1:\n%s", r)
 		}
 		checkClean(t, e)
-		if got := e.loadTree("d"); !equalTree(got, v1) {
+		if got := e.loadTree("d"); !maps.Equal(got, v1) {
 			t.Errorf("the head's files: %v", got)
 		}
 	})
@@ -65,15 +68,13 @@ func TestHostileFolderFamilies(t *testing.T) {
 		e.write("v2/x", "two\n")
 		e.write("v3/x", "three\n")
 		e.write("v3/y", "more\n")
-		gate := filepath.Join(e.dir, "gate")
-		p := e.start([]string{"LAMIN_FAULT=save-after-write:wait=" + gate}, "save", "v2", "--key", "d")
-		waitFile(t, gate+".reached")
+		p := e.holdAt("save-after-write", "save", "v2", "--key", "d")
 		e.ok("save", "v3", "--key", "d")
-		os.WriteFile(gate, nil, 0o644)
+		p.release()
 		if r := p.wait(); r.code != 0 {
 			t.Fatalf("the overtaken save:\n%s", r)
 		}
-		if got := e.loadTree("d"); !equalTree(got, map[string]string{"x": "three\n", "y": "more\n"}) {
+		if got := e.loadTree("d"); !maps.Equal(got, map[string]string{"x": "three\n", "y": "more\n"}) {
 			t.Errorf("the head's files: %v", got)
 		}
 		if r := e.run("", "check", "--deep"); r.code != 0 {
@@ -104,7 +105,7 @@ func TestHostileFolderFamilies(t *testing.T) {
 		e.ok("save", "d", "--key", "d")
 		e.write("d/a", "one\n") // back to v1's content, whose files were overwritten
 		e.ok("save", "d", "--key", "d")
-		if got := e.loadTree("d"); !equalTree(got, v1) {
+		if got := e.loadTree("d"); !maps.Equal(got, v1) {
 			t.Errorf("the head's files: %v", got)
 		}
 		checkClean(t, e)
@@ -131,9 +132,7 @@ func TestHostileSaves(t *testing.T) {
 		e.init("inst")
 		e.write("a.txt", "precious\n")
 		e.write("b.txt", "precious\n")
-		gate := filepath.Join(e.dir, "gate")
-		p := e.start([]string{"LAMIN_FAULT=save-after-insert:wait=" + gate}, "save", "a.txt", "--key", "a.txt")
-		waitFile(t, gate+".reached")
+		p := e.holdAt("save-after-insert", "save", "a.txt", "--key", "a.txt")
 		r := e.want(4, "save", "b.txt", "--key", "b.txt")
 		if !strings.Contains(r.stderr, "being saved") {
 			t.Errorf("want a busy refusal:\n%s", r)
@@ -141,7 +140,7 @@ func TestHostileSaves(t *testing.T) {
 		// Nor can it join a collection.
 		u := e.list("artifact", "--filter", "key=a.txt")[0]["uid"].(string)
 		e.want(4, "create", "collection", "--key", "c", "--artifact", u)
-		os.WriteFile(gate, nil, 0o644)
+		p.release()
 		p.wait()
 		checkClean(t, e)
 	})

@@ -28,7 +28,7 @@ func TestIdentity(t *testing.T) {
 		}
 		// A is untouched and still the connected instance.
 		e.ok("check", "--repair", "--grace", "0s")
-		if p := strings.TrimSpace(e.ok("load", "artifact", "--uid", u).stdout); !strings.HasPrefix(p, a) || !fileExists(p) {
+		if p := e.loadPath("--uid", u); !strings.HasPrefix(p, a) || !fileExists(p) {
 			t.Errorf("A's artifact: %s", p)
 		}
 		e.ok("init", "--storage", e.path("B", "proj"), "--name", "proj2")
@@ -54,7 +54,7 @@ func TestIdentity(t *testing.T) {
 		e.ok("settings", "storage", link)
 		e.write("y.txt", "y\n")
 		u := e.saveUID("y.txt", "--key", "y.txt")
-		if p := strings.TrimSpace(e.ok("load", "artifact", "--uid", u).stdout); !strings.HasPrefix(p, extra) {
+		if p := e.loadPath("--uid", u); !strings.HasPrefix(p, extra) {
 			t.Errorf("saved to %s, want below %s", p, extra)
 		}
 		checkClean(t, e)
@@ -94,7 +94,7 @@ func TestIdentity(t *testing.T) {
 		if !strings.Contains(r.stderr, "is now at "+moved) {
 			t.Errorf("connect should say the instance moved:\n%s", r)
 		}
-		if p := strings.TrimSpace(e.ok("load", "artifact", "--uid", u).stdout); p != filepath.Join(moved, ".lamindb", u+".txt") {
+		if p := e.loadPath("--uid", u); p != filepath.Join(moved, ".lamindb", u+".txt") {
 			t.Errorf("load after the move: %s", p)
 		}
 		if recs := e.list("storage"); recs[0]["root"] != filepath.ToSlash(moved) {
@@ -105,14 +105,12 @@ func TestIdentity(t *testing.T) {
 	t.Run("two inits of one folder", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t)
-		gate := filepath.Join(e.dir, "gate")
-		p := e.start([]string{"LAMIN_FAULT=init-after-marker:wait=" + gate}, "init", "--storage", "inst")
-		waitFile(t, gate+".reached")
+		p := e.holdAt("init-after-marker", "init", "--storage", "inst")
 		r := e.want(4, "init", "--storage", "inst", "--name", "other")
 		if !strings.Contains(r.stderr, "another lamin process") {
 			t.Errorf("want the second init refused as busy, got:\n%s", r)
 		}
-		os.WriteFile(gate, nil, 0o644)
+		p.release()
 		if r := p.wait(); r.code != 0 {
 			t.Fatalf("the first init: %s", r)
 		}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -218,12 +220,13 @@ func (a *app) logCommand() *cobra.Command {
 		Use:   "log [--limit N] [--json|--csv]",
 		Short: "the audit log: who trashed, restored, purged, locked, updated what, newest first",
 		Args:  cobra.NoArgs,
-		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) error {
+		RunE: a.onInstance(func(cmd *cobra.Command, _ []string, in *ln.Instance) (err error) {
 			if limit < 0 {
 				return usagef("--limit must not be negative")
 			}
 			w := bufio.NewWriterSize(a.stdout, 64<<10)
-			defer w.Flush()
+			// A full disk or a closed pipe must not exit 0.
+			defer func() { err = errors.Join(err, w.Flush()) }()
 			header := []string{"id", "created_at", "user", "action", "registry", "uid", "from_branch_id", "to_branch_id", "bytes"}
 			row := func(e ln.AuditEvent) []string {
 				return []string{fmt.Sprint(e.ID), e.CreatedAt, e.User, e.Action, e.Registry, e.UID, ptrText(e.From), ptrText(e.To), ptrText(e.Bytes)}
@@ -261,23 +264,27 @@ func (a *app) logCommand() *cobra.Command {
 }
 
 // streamJSON writes a JSON array one element at a time: a long audit log is
-// never held in memory.
+// never held in memory. Its bytes are printJSON's for the same array.
 func streamJSON[T any](w io.Writer, seq iter.Seq2[T, error]) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("  ", "  ")
+	enc.SetEscapeHTML(false) // as printJSON: keys and descriptions stay readable
 	io.WriteString(w, "[")
 	n := 0
 	for v, err := range seq {
 		if err != nil {
 			return err
 		}
-		b, err := json.MarshalIndent(v, "  ", "  ")
-		if err != nil {
+		buf.Reset()
+		if err := enc.Encode(v); err != nil {
 			return err
 		}
 		if n > 0 {
 			io.WriteString(w, ",")
 		}
 		io.WriteString(w, "\n  ")
-		w.Write(b)
+		w.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 		n++
 	}
 	if n > 0 {

@@ -2,9 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,12 +55,12 @@ func TestKillAtEveryStep(t *testing.T) {
 			cmd: []string{"save", "dir", "--key", "dir"},
 			check: func(t *testing.T, e *env, done bool) {
 				// The family's store holds its head's files, all of them.
-				p := strings.TrimSpace(e.ok("load", "artifact", "--key", "dir").stdout)
+				p := e.loadPath("--key", "dir")
 				got := readTree(t, p)
-				if !equalTree(got, v1) && !equalTree(got, v2) {
+				if !maps.Equal(got, v1) && !maps.Equal(got, v2) {
 					t.Errorf("the folder holds neither version: %v", got)
 				}
-				if done && !equalTree(got, v2) {
+				if done && !maps.Equal(got, v2) {
 					t.Errorf("the completed re-version holds %v", got)
 				}
 			}},
@@ -96,11 +96,10 @@ func TestKillAtEveryStep(t *testing.T) {
 			cmd: []string{"delete", "artifact", "--key", "dir", "--permanent"}},
 		{name: "repair quarantines an orphan",
 			setup: func(e *env) {
-				root := e.init("inst")
+				e.init("inst")
 				orphan := e.write(filepath.Join("inst", ".lamindb", "0000000000000000ZZZZ.txt"), "nobody's\n")
 				old := time.Now().Add(-2 * time.Hour)
 				os.Chtimes(orphan, old, old)
-				_ = root
 			},
 			cmd: []string{"check", "--repair"}},
 		{name: "delete an instance",
@@ -211,23 +210,6 @@ func readTree(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func equalTree(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	ka := make([]string, 0, len(a))
-	for k := range a {
-		ka = append(ka, k)
-	}
-	sort.Strings(ka)
-	for _, k := range ka {
-		if a[k] != b[k] {
-			return false
-		}
-	}
-	return true
-}
-
 // TestShortBytesAfterPowerLoss: bytes are not fsynced, so a power loss can
 // leave a renamed file short. The repair then undoes the save rather than keep
 // a row that claims bytes it does not have.
@@ -236,9 +218,7 @@ func TestShortBytesAfterPowerLoss(t *testing.T) {
 	e := newEnv(t)
 	root := e.init("inst")
 	e.write("a.txt", "0123456789abcdef\n")
-	if r := e.exec([]string{"LAMIN_FAULT=save-after-rename"}, "", "save", "a.txt", "--key", "a.txt"); r.signal != syscall.SIGKILL {
-		t.Fatalf("want SIGKILL, got:\n%s", r)
-	}
+	e.killAt("save-after-rename", "save", "a.txt", "--key", "a.txt")
 	files := managedFiles(t, root)
 	if len(files) != 1 {
 		t.Fatalf("managed files %v", files)

@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -49,7 +48,7 @@ func TestLoad(t *testing.T) {
 		})
 	}
 
-	p := strings.TrimSpace(e.ok("load", "artifact", "--uid", df).stdout)
+	p := e.loadPath("--uid", df)
 	tbl, err := table.Load(p)
 	if err != nil {
 		t.Fatalf("table.Load(%s): %v", p, err)
@@ -69,7 +68,7 @@ func TestLoad(t *testing.T) {
 	if diff := cmp.Diff(map[string][]int64{"a": {1, 2}, "b": {3, 4}}, got); diff != "" {
 		t.Errorf("loaded table (-want +got):\n%s", diff)
 	}
-	if b, err := os.ReadFile(strings.TrimSpace(e.ok("load", "artifact", "--uid", plain).stdout)); err != nil || string(b) != "hello\n" {
+	if b, err := os.ReadFile(e.loadPath("--uid", plain)); err != nil || string(b) != "hello\n" {
 		t.Errorf("plain file bytes %q, %v", b, err)
 	}
 }

@@ -34,7 +34,7 @@ func TestFilesAtRealPaths(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
-			root := e.init("inst")
+			e.init("inst")
 			real := e.write(filepath.Join("inst", "data", "real.txt"), "registered in place\n")
 			u := e.saveUID(real)
 			if rec := e.record(u); rec["key"] != "data/real.txt" {
@@ -58,7 +58,6 @@ func TestFilesAtRealPaths(t *testing.T) {
 				t.Errorf("want %q, got:\n%s", tc.says, r)
 			}
 			checkClean(t, e)
-			_ = root
 		})
 	}
 }

@@ -68,7 +68,7 @@ func (a *app) saveCommand() *cobra.Command {
 					return err
 				}
 			}
-			in, err := a.open(cmd)
+			in, err := a.open(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -163,7 +163,7 @@ func (a *app) getCommand() *cobra.Command {
 			if (uid == "") == (key == "") {
 				return usagef("pass a uid or --key")
 			}
-			in, err := a.open(cmd)
+			in, err := a.open(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -236,7 +236,7 @@ lamin delete NAME deletes an instance (refused while its .lamindb/ folder holds 
 				}
 				return a.deleteInstance(cmd, args[0], force, dryRun, asJSON)
 			}
-			in, err := a.openFor(cmd, dryRun)
+			in, err := a.open(cmd, dryRun)
 			if err != nil {
 				return err
 			}
@@ -340,7 +340,7 @@ func (a *app) restoreCommand() *cobra.Command {
 		Short: "move records back to main (--filter searches the trash unless --branch says otherwise)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, err := a.openFor(cmd, dryRun)
+			in, err := a.open(cmd, dryRun)
 			if err != nil {
 				return err
 			}
@@ -406,7 +406,7 @@ func (a *app) updateCommand() *cobra.Command {
 			if o == (ln.UpdateOptions{}) {
 				return usagef("nothing to update: pass --description, --key, --branch or --locked")
 			}
-			in, err := a.open(cmd)
+			in, err := a.open(cmd, false)
 			if err != nil {
 				return err
 			}
@@ -433,7 +433,7 @@ func (a *app) createCommand() *cobra.Command {
 	var arts []string
 	var isType, asJSON bool
 	with := func(cmd *cobra.Command, fn func(*ln.Instance) (ln.Record, error)) error {
-		in, err := a.open(cmd)
+		in, err := a.open(cmd, false)
 		if err != nil {
 			return err
 		}
@@ -512,7 +512,7 @@ func (a *app) loadCommand() *cobra.Command {
 			if (uid == "") == (key == "") {
 				return usagef("pass --uid or --key")
 			}
-			in, err := a.open(cmd)
+			in, err := a.open(cmd, false)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,11 +82,9 @@ func TestBytesAreChecked(t *testing.T) {
 		e := newEnv(t)
 		root := e.init("inst")
 		src := e.write("a.txt", "the bytes that were hashed\n")
-		gate := filepath.Join(e.dir, "gate")
-		p := e.start([]string{"LAMIN_FAULT=save-after-insert:wait=" + gate}, "save", "a.txt", "--key", "a.txt")
-		waitFile(t, gate+".reached")
+		p := e.holdAt("save-after-insert", "save", "a.txt", "--key", "a.txt")
 		os.WriteFile(src, []byte("other bytes, of another size\n"), 0o644)
-		os.WriteFile(gate, nil, 0o644)
+		p.release()
 		r := p.wait()
 		if r.code != 1 || !strings.Contains(r.stderr, "changed while it was saved") {
 			t.Fatalf("want exit 1, the file changed; got:\n%s", r)
@@ -203,9 +202,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	e, root, raw, _ := bulkEnv(t)
 	e.ok("delete", "artifact", "--uid", raw[0])
 	e.write("new.txt", "new\n")
-	if r := e.exec([]string{"LAMIN_FAULT=save-after-insert"}, "", "save", "new.txt", "--key", "new.txt"); r.signal != syscall.SIGKILL {
-		t.Fatalf("want the save killed, got:\n%s", r)
-	}
+	e.killAt("save-after-insert", "save", "new.txt", "--key", "new.txt")
 	before := treeSums(t, filepath.Join(root, ".lamindb"))
 	for _, args := range [][]string{
 		{"delete", "artifact", "--uid", raw[0], "--dry-run"},
@@ -214,7 +211,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		{"delete", "inst", "--dry-run"},
 	} {
 		e.ok(args...)
-		if after := treeSums(t, filepath.Join(root, ".lamindb")); !mapsEqual(before, after) {
+		if after := treeSums(t, filepath.Join(root, ".lamindb")); !maps.Equal(before, after) {
 			for k, v := range after {
 				if before[k] != v {
 					t.Errorf("changed: %s", k)
@@ -245,9 +242,7 @@ func TestReadOnlyStorage(t *testing.T) {
 	e.write("a.txt", "a\n")
 	u := e.saveUID("a.txt", "--key", "a.txt")
 	e.write("b.txt", "b\n")
-	if r := e.exec([]string{"LAMIN_FAULT=save-after-insert"}, "", "save", "b.txt", "--key", "b.txt"); r.signal != syscall.SIGKILL {
-		t.Fatalf("want the save killed, got:\n%s", r)
-	}
+	e.killAt("save-after-insert", "save", "b.txt", "--key", "b.txt")
 	if out, err := exec.CommandContext(context.Background(), "mount", "--bind", "-o", "ro", root, root).CombinedOutput(); err != nil {
 		t.Skipf("cannot bind-mount read-only here: %v %s", err, out)
 	}
@@ -257,7 +252,7 @@ func TestReadOnlyStorage(t *testing.T) {
 		t.Errorf("want a warning that repairs were skipped, got:\n%s", r)
 	}
 	e.ok("get", "artifact", u)
-	if p := strings.TrimSpace(e.ok("load", "artifact", "--uid", u).stdout); !fileExists(p) {
+	if p := e.loadPath("--uid", u); !fileExists(p) {
 		t.Errorf("load: %s", p)
 	}
 	if r := e.run("", "check"); r.code != 1 || !strings.Contains(r.stdout, "stale storing marks: 1") {
@@ -341,18 +336,6 @@ func treeSums(t *testing.T, dir string) map[string][32]byte {
 		return nil
 	})
 	return out
-}
-
-func mapsEqual[K comparable, V comparable](a, b map[K]V) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestFullStorage: on a full disk reads work, a save fails with exit 1, and

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -81,7 +80,7 @@ func TestChangedSinceAsked(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e, root, raw, _ := bulkEnv(t)
+			e, _, raw, _ := bulkEnv(t)
 			e.ok("delete", "artifact", "--filter", "key__startswith=raw/")
 			sub := func(args []string) []string {
 				out := append([]string{}, args...)
@@ -111,7 +110,6 @@ func TestChangedSinceAsked(t *testing.T) {
 				tc.after(t, e, raw)
 			}
 			checkClean(t, e)
-			_ = root
 		})
 	}
 }
@@ -165,11 +163,9 @@ func TestCtrlC(t *testing.T) {
 		e := newEnv(t)
 		root := e.init("inst")
 		e.write("big.bin", strings.Repeat("x", 1<<20))
-		gate := filepath.Join(e.dir, "gate")
-		p := e.start([]string{"LAMIN_FAULT=save-mid-write:wait=" + gate}, "save", "big.bin", "--key", "big.bin")
-		waitFile(t, gate+".reached")
+		p := e.holdAt("save-mid-write", "save", "big.bin", "--key", "big.bin")
 		p.signal(syscall.SIGINT)
-		os.WriteFile(gate, nil, 0o644)
+		p.release()
 		r := p.wait()
 		if r.code != 130 || !strings.Contains(r.stderr, "interrupted") {
 			t.Fatalf("want exit 130, got:\n%s", r)
@@ -182,6 +178,42 @@ func TestCtrlC(t *testing.T) {
 		}
 		checkClean(t, e)
 	})
+	// Held mid-write: SIGTERM stops the work as Ctrl-C does (exit 130), and a
+	// second Ctrl-C kills at once, while the process still waits at the gate.
+	for _, tc := range []struct {
+		name    string
+		signals []syscall.Signal
+		release bool // open the gate after the signals
+	}{
+		{"SIGTERM stops like Ctrl-C", []syscall.Signal{syscall.SIGTERM}, true},
+		{"a second Ctrl-C kills at once", []syscall.Signal{syscall.SIGINT, syscall.SIGINT}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			e.init("inst")
+			e.write("big.bin", strings.Repeat("x", 1<<20))
+			p := e.holdAt("save-mid-write", "save", "big.bin", "--key", "big.bin")
+			for i, sig := range tc.signals {
+				if i > 0 {
+					time.Sleep(100 * time.Millisecond) // the first one is handled by then
+				}
+				p.signal(sig)
+			}
+			if tc.release {
+				p.release()
+			}
+			r := p.wait()
+			switch {
+			case tc.release && r.code != 130:
+				t.Fatalf("want exit 130, got:\n%s", r)
+			case !tc.release && r.signal != syscall.SIGINT:
+				t.Fatalf("want the process killed by the second SIGINT, got:\n%s", r)
+			}
+			e.run("", "check", "--repair", "--grace", "0s")
+			checkClean(t, e)
+		})
+	}
 }
 
 // waitFile waits until p exists.
@@ -204,10 +236,8 @@ func waitFile(t *testing.T, p string) {
 func TestRepairWhileSavesLand(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	root := e.init("inst")
-	gate := filepath.Join(e.dir, "gate")
-	p := e.start([]string{"LAMIN_FAULT=check-after-rows:wait=" + gate}, "check", "--repair", "--grace", "0s")
-	waitFile(t, gate+".reached")
+	e.init("inst")
+	p := e.holdAt("check-after-rows", "check", "--repair", "--grace", "0s")
 	var saved []string
 	for i := range 3 {
 		name := fmt.Sprintf("landed%d.txt", i)
@@ -216,7 +246,7 @@ func TestRepairWhileSavesLand(t *testing.T) {
 	}
 	e.write("dir/a.txt", "a")
 	saved = append(saved, e.saveUID("dir", "--key", "dir"))
-	os.WriteFile(gate, nil, 0o644)
+	p.release()
 	r := p.wait()
 	if strings.Contains(r.stdout, "quarantined") {
 		t.Errorf("the repair quarantined bytes of saves that landed:\n%s", r)
@@ -225,11 +255,10 @@ func TestRepairWhileSavesLand(t *testing.T) {
 		t.Errorf("the saves that landed were reported as files without rows:\n%s", r)
 	}
 	for _, u := range saved {
-		p := strings.TrimSpace(e.ok("load", "artifact", "--uid", u).stdout)
+		p := e.loadPath("--uid", u)
 		if !fileExists(p) {
 			t.Errorf("the bytes of %s are gone: %s", u, p)
 		}
 	}
 	checkClean(t, e)
-	_ = root
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ func parse() []rule {
 			continue
 		}
 		r := rule{nth: 1, action: "kill"}
+		given := spec
 		spec, r.action, _ = strings.Cut(spec, ":")
 		if r.action == "" {
 			r.action = "kill"
@@ -48,6 +50,11 @@ func parse() []rule {
 			if v, err := strconv.Atoi(n); err == nil && v > 0 {
 				r.nth = v
 			}
+		}
+		// A misspelt rule would never fire, and a test using it could not fail.
+		if !slices.Contains(Points, r.point) && r.point != FS || !slices.Contains([]string{"kill", "fail", "pause", "wait"}, r.action) {
+			fmt.Fprintf(os.Stderr, "LAMIN_FAULT: %q names no fault point or action (points: fs, %s)\n", given, strings.Join(Points, ", "))
+			os.Exit(70)
 		}
 		out = append(out, r)
 	}

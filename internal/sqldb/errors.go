@@ -90,7 +90,7 @@ func classify(err error) error {
 		return errs.Wrap(errs.ErrDatabase, err, "I/O error on the database file")
 	case code&0xff == sqlite3.SQLITE_INTERRUPT:
 		return errs.Wrap(errs.ErrInterrupted, err, "interrupted")
-	case strings.Contains(msg, "too large") || strings.Contains(msg, "too many"):
+	case code != 0 && (strings.Contains(msg, "too large") || strings.Contains(msg, "too many")):
 		return errs.Wrap(errs.ErrInvalid, err, "the query is too large for the database (too many filters or values)")
 	case code != 0:
 		return errs.Wrap(errs.ErrDatabase, err, "database error: %s", msg)

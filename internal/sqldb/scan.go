@@ -49,9 +49,6 @@ func (r *Row) Scan(dest ...any) error {
 	return classify(r.rows.Close())
 }
 
-// Err returns the error of the query, if it failed before any row.
-func (r *Row) Err() error { return r.err }
-
 // Query runs a query and scans every row with scan. It returns the first
 // error of the query, of any scan, or of the iteration: a loop that drops one
 // of them would treat a failed query as an empty result.

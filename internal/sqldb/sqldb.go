@@ -31,7 +31,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -40,6 +39,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/lamindb-go/lamindb/internal/errs"
+	"github.com/lamindb-go/lamindb/internal/flock"
 )
 
 //go:embed migrations
@@ -59,9 +59,9 @@ type DB struct {
 	Dialect Dialect
 
 	path     string
-	ident    fileID // the database file as opened; a write finding another one stops
-	readOnly error  // non-nil: every write is refused with it
-	stale    int64  // an older schema version a read-only open could not migrate
+	ident    os.FileInfo // the database file as opened; a write finding another one stops
+	readOnly error       // non-nil: every write is refused with it
+	stale    int64       // an older schema version a read-only open could not migrate
 	opts     Options
 
 	mu    sync.Mutex
@@ -82,17 +82,6 @@ type Options struct {
 	// Waiting is told once per transaction that it has been waiting for the
 	// write lock for a while; nil says nothing.
 	Waiting func(waited time.Duration)
-}
-
-// fileID identifies a file across renames: device and inode.
-type fileID struct{ dev, ino uint64 }
-
-func statID(p string) (fileID, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(p, &st); err != nil {
-		return fileID{}, err
-	}
-	return fileID{dev: uint64(st.Dev), ino: st.Ino}, nil
 }
 
 // maxCachedStmts bounds the cache: statements whose text varies (IN lists of
@@ -254,8 +243,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 type Dialect interface {
 	// Name is the engine name, "sqlite" or "postgres".
 	Name() string
-	// IsUniqueViolation reports whether err is a unique-constraint violation.
-	IsUniqueViolation(err error) bool
 	// IsBusy reports whether err means the database stayed locked past the busy timeout.
 	IsBusy(err error) bool
 }
@@ -265,15 +252,6 @@ type SQLite struct{}
 
 // Name returns "sqlite".
 func (SQLite) Name() string { return "sqlite" }
-
-// IsUniqueViolation reports whether err is SQLite's UNIQUE or PRIMARY KEY constraint error.
-func (SQLite) IsUniqueViolation(err error) bool {
-	if errors.Is(err, errs.ErrTaken) {
-		return true
-	}
-	c := sqliteCode(err)
-	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
-}
 
 // IsBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED.
 func (SQLite) IsBusy(err error) bool {
@@ -335,7 +313,7 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if db.ident, err = statID(file); err != nil {
+	if db.ident, err = os.Stat(file); err != nil {
 		db.DB.Close()
 		return nil, errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, err)
 	}
@@ -441,27 +419,39 @@ func Version(dialect string) int64 {
 
 // SchemaVersion returns the database's schema version (0 for a new database).
 func (db *DB) SchemaVersion(ctx context.Context) (int64, error) {
-	for _, table := range []string{VersionTable, "goose_db_version"} {
-		var exists int
-		if err := db.DB.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&exists); err != nil {
-			return 0, classify(err)
-		}
-		if exists == 0 {
-			continue
-		}
-		var have sql.NullInt64
-		if err := db.DB.QueryRowContext(ctx, `SELECT max(version_id) FROM `+table+` WHERE is_applied`).Scan(&have); err != nil {
-			return 0, classify(err)
-		}
-		return have.Int64, nil
+	v, _, err := db.schemaVersion(ctx)
+	return v, err
+}
+
+// schemaVersion returns the schema version and whether only goose's table
+// of earlier releases holds it. Our table wins when both are there: an
+// earlier release that opened a renamed database left an empty goose table.
+// One query for the tables, one for the version: every command pays them.
+func (db *DB) schemaVersion(ctx context.Context) (v int64, oldOnly bool, err error) {
+	var ours, old int
+	if err := db.DB.QueryRowContext(ctx, `SELECT coalesce(sum(name = ?1), 0), coalesce(sum(name = 'goose_db_version'), 0)
+		FROM sqlite_master WHERE type = 'table' AND name IN (?1, 'goose_db_version')`, VersionTable).Scan(&ours, &old); err != nil {
+		return 0, false, classify(err)
 	}
-	return 0, nil
+	table := VersionTable
+	switch {
+	case ours > 0:
+	case old > 0:
+		table, oldOnly = "goose_db_version", true
+	default:
+		return 0, false, nil
+	}
+	var have sql.NullInt64
+	if err := db.DB.QueryRowContext(ctx, `SELECT max(version_id) FROM `+table+` WHERE is_applied`).Scan(&have); err != nil {
+		return 0, false, classify(err)
+	}
+	return have.Int64, oldOnly, nil
 }
 
 // checkVersion migrates an older schema, and makes a newer one read-only.
 func (db *DB) checkVersion(ctx context.Context) error {
 	want := Version(db.Dialect.Name())
-	have, err := db.SchemaVersion(ctx)
+	have, oldOnly, err := db.schemaVersion(ctx)
 	if err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "read the schema version of %s: %v", db.path, err)
 	}
@@ -469,8 +459,10 @@ func (db *DB) checkVersion(ctx context.Context) error {
 	case have > want:
 		db.readOnly = errs.New(errs.ErrReadOnly, "the database %s has schema version %d, newer than this lamin knows (%d): it can be read, not changed; upgrade lamin to write to it", db.path, have, want)
 		return nil
+	case have == want && oldOnly:
+		return db.renameVersionTable(ctx) // an earlier release's name
 	case have == want:
-		return db.renameVersionTable(ctx) // an earlier release may have left goose's name
+		return nil
 	case db.readOnly != nil:
 		if have == 0 {
 			return errs.New(errs.ErrNotFound, "no lamindb database at %s", db.path)
@@ -485,22 +477,25 @@ func (db *DB) checkVersion(ctx context.Context) error {
 // database file, so that two processes opening an old database do not both
 // apply the same migration. (flock is independent of SQLite's own fcntl locks.)
 func (db *DB) migrate(ctx context.Context) error {
-	f, err := os.Open(db.path)
+	l, err := flock.Wait(ctx, db.path)
+	if ctx.Err() != nil {
+		return errs.Wrap(errs.ErrInterrupted, err, "interrupted while waiting to migrate %s", db.path)
+	}
 	if err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "migrate %s: %v", db.path, err)
 	}
-	defer f.Close()
-	if err := flockCtx(ctx, f); err != nil {
+	defer l.Unlock()
+	have, oldOnly, err := db.schemaVersion(ctx)
+	if err != nil {
 		return err
 	}
-	defer unix.Flock(int(f.Fd()), unix.LOCK_UN)
-	if err := db.renameVersionTable(ctx); err != nil {
-		return err
+	if oldOnly {
+		if err := db.renameVersionTable(ctx); err != nil {
+			return err
+		}
 	}
-	want := Version(db.Dialect.Name())
-	have, err := db.SchemaVersion(ctx)
-	if err != nil || have >= want {
-		return err // another process migrated while we waited
+	if have >= Version(db.Dialect.Name()) {
+		return nil // another process migrated while we waited
 	}
 	sub, err := fs.Sub(migrations, path.Join("migrations", db.Dialect.Name()))
 	if err != nil {
@@ -516,36 +511,17 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// renameVersionTable gives goose's version table of earlier releases our name.
+// renameVersionTable gives goose's version table of earlier releases our
+// name (when ours is not there: see schemaVersion).
 func (db *DB) renameVersionTable(ctx context.Context) error {
 	if db.readOnly != nil {
 		return nil
-	}
-	var old int
-	if err := db.DB.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&old); err != nil || old == 0 {
-		return classify(err)
 	}
 	_, err := db.DB.ExecContext(ctx, `ALTER TABLE goose_db_version RENAME TO `+VersionTable)
 	if err != nil && !strings.Contains(err.Error(), "no such table") {
 		return errs.Wrap(errs.ErrDatabase, err, "rename the schema version table of %s: %v", db.path, classify(err))
 	}
 	return nil
-}
-
-// flockCtx takes an exclusive flock on f, waiting until ctx ends.
-func flockCtx(ctx context.Context, f *os.File) error {
-	for attempt := 0; ; attempt++ {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, unix.EWOULDBLOCK) {
-			return errs.Wrap(errs.ErrDatabase, err, "lock %s: %v", f.Name(), err)
-		}
-		if err := sleepCtx(ctx, backoff(attempt)); err != nil {
-			return errs.Wrap(errs.ErrInterrupted, err, "interrupted while waiting to migrate %s", f.Name())
-		}
-	}
 }
 
 // QuickCheck runs SQLite's quick_check and returns its findings; nil means ok.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,12 +46,12 @@ func TestUniqueViolation(t *testing.T) {
 	}
 	defer db.Close()
 	ins := `INSERT INTO lamindb_user (uid, handle) VALUES ('00000000', 'anonymous')`
-	if _, err := db.Exec(ins); err != nil {
+	if _, err := db.ExecContext(ctx, ins); err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.Exec(ins)
-	if !db.Dialect.IsUniqueViolation(err) {
-		t.Fatalf("IsUniqueViolation(%v)=false, want true", err)
+	_, err = db.ExecContext(ctx, ins)
+	if !errors.Is(err, errs.ErrTaken) {
+		t.Fatalf("insert twice: %v, want ErrTaken", err)
 	}
 }
 
@@ -78,6 +79,40 @@ func TestVersionTableRenamed(t *testing.T) {
 	v, err := db.SchemaVersion(ctx)
 	if err != nil || v != sqldb.Version("sqlite") {
 		t.Fatalf("SchemaVersion()=%d,%v, want %d", v, err, sqldb.Version("sqlite"))
+	}
+}
+
+// An earlier release that opens a renamed database finds no goose_db_version
+// and leaves an empty one beside ours: the database still opens, at our version,
+// and the stray table is left alone.
+func TestBothVersionTables(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "lamin.db")
+	db, err := sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY, version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')))`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for i := range 2 { // the second open must not trip over the first
+		db, err = sqldb.OpenSQLite(ctx, file)
+		if err != nil {
+			t.Fatalf("open %d: %v", i+1, err)
+		}
+		v, err := db.SchemaVersion(ctx)
+		if err != nil || v != sqldb.Version("sqlite") {
+			t.Fatalf("SchemaVersion()=%d,%v, want %d", v, err, sqldb.Version("sqlite"))
+		}
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM goose_db_version`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("goose_db_version: %d rows, %v; want it left as it was", n, err)
+		}
+		db.Close()
 	}
 }
 
@@ -189,5 +224,80 @@ func TestConstraintsClassified(t *testing.T) {
 	err = ins()
 	if !errors.Is(err, errs.ErrTaken) || errs.ExitCode(err) != errs.ExitRefused || !strings.Contains(err.Error(), "lamindb_user (") || strings.Contains(err.Error(), "2067") {
 		t.Fatalf("second insert: %v", err)
+	}
+}
+
+// Processes that open an older database at once migrate it once: the
+// migration lock makes the others wait and find it done. (Without the lock,
+// 16 openers reliably collide: one fails on a duplicate column.)
+func TestConcurrentMigration(t *testing.T) {
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "lamin.db")
+	db, err := sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sqldb.Version("sqlite")
+	// Back to the schema before the newest migration (its Down section).
+	for _, q := range []string{`ALTER TABLE lamin_storing DROP COLUMN demoted_id`, `ALTER TABLE lamin_storing DROP COLUMN phase`,
+		fmt.Sprintf(`DELETE FROM %s WHERE version_id = %d`, sqldb.VersionTable, want)} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	errc := make(chan error, 16)
+	for range 16 {
+		go func() {
+			db, err := sqldb.OpenSQLite(ctx, file)
+			if err == nil {
+				var v int64
+				if v, err = db.SchemaVersion(ctx); err == nil && v != want {
+					err = fmt.Errorf("schema version %d, want %d", v, want)
+				}
+				db.Close()
+			}
+			errc <- err
+		}()
+	}
+	for range 16 {
+		if err := <-errc; err != nil {
+			t.Errorf("open: %v", err)
+		}
+	}
+	db, err = sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var applied int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM `+sqldb.VersionTable+` WHERE version_id = ?`, want).Scan(&applied); err != nil || applied != 1 {
+		t.Fatalf("migration %d recorded %d times (%v), want once", want, applied, err)
+	}
+}
+
+// A write to a database file that was replaced since it was opened (the
+// instance was deleted, another made in its place) changes nothing.
+func TestTxRefusesReplacedDatabase(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "lamin.db")
+	db, err := sqldb.OpenSQLite(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other, err := sqldb.OpenSQLite(ctx, filepath.Join(dir, "other.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if err := os.Rename(filepath.Join(dir, "other.db"), file); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error { ran = true; return nil })
+	if !errors.Is(err, errs.ErrNoInstance) || ran {
+		t.Fatalf("Tx()=%v (ran %v), want ErrNoInstance before fn runs", err, ran)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"time"
 
 	"github.com/lamindb-go/lamindb/internal/errs"
@@ -19,9 +20,8 @@ type txKey struct{}
 // connection the transaction holds.
 type Tx struct {
 	*sql.Tx
-	db      *DB
-	missing []string
-	local   map[string]*sql.Stmt // prepared on this transaction, for statements it repeats
+	db    *DB
+	local map[string]*sql.Stmt // prepared on this transaction, for statements it repeats
 }
 
 func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
@@ -42,7 +42,6 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 		tx.local = map[string]*sql.Stmt{}
 	}
 	tx.local[query] = st
-	tx.missing = append(tx.missing, query)
 	return st
 }
 
@@ -98,11 +97,11 @@ func (db *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error
 			stx.Rollback()
 		}
 		conn.Close()
-		for _, q := range tx.missing {
+		for q := range tx.local {
 			db.stmt(context.WithoutCancel(ctx), q)
 		}
 	}()
-	if id, err := statID(db.path); err != nil || id != db.ident {
+	if fi, err := os.Stat(db.path); err != nil || !os.SameFile(fi, db.ident) {
 		return errs.New(errs.ErrNoInstance, "the instance's database %s was deleted or replaced since this command opened it; nothing was changed", db.path)
 	}
 	if err := fn(context.WithValue(ctx, txKey{}, db), tx); err != nil {
@@ -112,7 +111,8 @@ func (db *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error
 		return err
 	}
 	committed = true
-	// SQLite checks deferred foreign keys here and rolls back when one fails.
+	// SQLite checks deferred foreign keys here; when one fails the
+	// transaction stays open, and the driver (modernc) rolls it back.
 	if err := stx.Commit(); err != nil {
 		return classify(err)
 	}

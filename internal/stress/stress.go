@@ -61,19 +61,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Workers <= 0 || cfg.Keys <= 0 {
 		return nil, errors.New("stress: Workers and Keys must be positive")
 	}
-	r := &runner{cfg: cfg, report: &Report{ByCode: map[int]int{}, ByOp: map[string]int{}}}
-	for _, d := range []string{"home", "cache", "src"} {
-		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o755); err != nil {
-			return nil, err
-		}
+	r, err := newRunner(cfg)
+	if err != nil {
+		return nil, err
 	}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LAMIN_") && !strings.HasPrefix(kv, "HOME=") {
-			r.env = append(r.env, kv)
-		}
-	}
-	r.env = append(r.env, "HOME="+filepath.Join(cfg.Dir, "home"), "LAMIN_SETTINGS_DIR="+filepath.Join(cfg.Dir, "settings"),
-		"LAMIN_CACHE_DIR="+filepath.Join(cfg.Dir, "cache"))
 	if _, errOut, code := r.lamin(ctx, "", "init", "--storage", filepath.Join(cfg.Dir, "inst")); code != 0 {
 		return nil, fmt.Errorf("stress: init: %s", errOut)
 	}
@@ -88,6 +79,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r.report.Elapsed = time.Since(start)
 	r.verify(ctx)
 	return r.report, nil
+}
+
+// newRunner makes cfg.Dir's home, cache and src folders and the environment
+// of the child processes: the caller's, without its LAMIN_* variables and
+// HOME (they would point the children at the caller's instance and
+// settings), with HOME, LAMIN_SETTINGS_DIR and LAMIN_CACHE_DIR inside cfg.Dir.
+func newRunner(cfg Config) (*runner, error) {
+	r := &runner{cfg: cfg, report: &Report{ByCode: map[int]int{}, ByOp: map[string]int{}}}
+	for _, d := range []string{"home", "cache", "src"} {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LAMIN_") && !strings.HasPrefix(kv, "HOME=") {
+			r.env = append(r.env, kv)
+		}
+	}
+	r.env = append(r.env, "HOME="+filepath.Join(cfg.Dir, "home"), "LAMIN_SETTINGS_DIR="+filepath.Join(cfg.Dir, "settings"),
+		"LAMIN_CACHE_DIR="+filepath.Join(cfg.Dir, "cache"))
+	return r, nil
 }
 
 // lamin runs one command and returns its stdout, stderr and exit code.
@@ -114,41 +126,41 @@ func (r *runner) lamin(ctx context.Context, stdin string, args ...string) (strin
 // op is one kind of command a worker runs.
 type op struct {
 	name string
-	args func(rnd *rand.Rand, key, uid string, n int) []string
+	args func(key, uid string, n int) []string
 	uid  bool // needs a uid
 }
 
 var ops = []op{
-	{name: "save", args: func(_ *rand.Rand, key, _ string, _ int) []string {
+	{name: "save", args: func(key, _ string, _ int) []string {
 		return []string{"save", "SRC", "--key", key, "--json"}
 	}},
-	{name: "trash", args: func(_ *rand.Rand, key, _ string, _ int) []string { return []string{"delete", "artifact", "--key", key} }},
-	{name: "trash-uid", uid: true, args: func(_ *rand.Rand, _, uid string, _ int) []string { return []string{"delete", "artifact", "--uid", uid} }},
-	{name: "restore", uid: true, args: func(_ *rand.Rand, _, uid string, _ int) []string {
+	{name: "trash", args: func(key, _ string, _ int) []string { return []string{"delete", "artifact", "--key", key} }},
+	{name: "trash-uid", uid: true, args: func(_, uid string, _ int) []string { return []string{"delete", "artifact", "--uid", uid} }},
+	{name: "restore", uid: true, args: func(_, uid string, _ int) []string {
 		return []string{"restore", "artifact", "--uid", uid}
 	}},
-	{name: "purge", uid: true, args: func(_ *rand.Rand, _, uid string, _ int) []string {
+	{name: "purge", uid: true, args: func(_, uid string, _ int) []string {
 		return []string{"delete", "artifact", "--uid", uid, "--permanent"}
 	}},
-	{name: "purge-asked", uid: true, args: func(_ *rand.Rand, _, uid string, _ int) []string {
+	{name: "purge-asked", uid: true, args: func(_, uid string, _ int) []string {
 		return []string{"delete", "artifact", "--uid", uid} // answers y when asked
 	}},
-	{name: "lock", uid: true, args: func(_ *rand.Rand, _, uid string, _ int) []string {
+	{name: "lock", uid: true, args: func(_, uid string, _ int) []string {
 		return []string{"update", "artifact", "--uid", uid, "--locked", "true"}
 	}},
-	{name: "unlock", uid: true, args: func(_ *rand.Rand, _, uid string, _ int) []string {
+	{name: "unlock", uid: true, args: func(_, uid string, _ int) []string {
 		return []string{"update", "artifact", "--uid", uid, "--locked", "false"}
 	}},
-	{name: "update", uid: true, args: func(_ *rand.Rand, _, uid string, n int) []string {
+	{name: "update", uid: true, args: func(_, uid string, n int) []string {
 		return []string{"update", "artifact", "--uid", uid, "--description", fmt.Sprintf("update %d", n)}
 	}},
-	{name: "archive", uid: true, args: func(_ *rand.Rand, _, uid string, _ int) []string {
+	{name: "archive", uid: true, args: func(_, uid string, _ int) []string {
 		return []string{"update", "artifact", "--uid", uid, "--branch", "archive"}
 	}},
-	{name: "bulk-trash", args: func(_ *rand.Rand, _, _ string, _ int) []string {
+	{name: "bulk-trash", args: func(_, _ string, _ int) []string {
 		return []string{"delete", "artifact", "--filter", "key__startswith=k"}
 	}},
-	{name: "bulk-restore", args: func(_ *rand.Rand, _, _ string, _ int) []string {
+	{name: "bulk-restore", args: func(_, _ string, _ int) []string {
 		return []string{"restore", "artifact", "--filter", "key__startswith=k"}
 	}},
 }
@@ -163,7 +175,7 @@ func (r *runner) work(ctx context.Context, w int) {
 		if o.uid && uid == "" {
 			o = ops[0]
 		}
-		args := o.args(rnd, key, uid, w*1_000_000+n)
+		args := o.args(key, uid, w*1_000_000+n)
 		if o.name == "save" {
 			src := filepath.Join(r.cfg.Dir, "src", fmt.Sprintf("w%d.txt", w))
 			// New content most of the time (a new version), sometimes old (dedup).
@@ -313,8 +325,7 @@ func (r *runner) verify(ctx context.Context) {
 		known       bool
 		locked      bool
 		purged      bool
-		description *string
-		updated     bool
+		description *string // from the last update that set one
 	}
 	// A purged version's uid can come back as a new row (lamindb numbers
 	// versions from the family's remaining members), so a record is its row.
@@ -363,7 +374,7 @@ func (r *runner) verify(ctx context.Context) {
 				Description *string `json:"description"`
 			}
 			if json.Unmarshal([]byte(e.Detail), &d) == nil && d.Description != nil {
-				s.description, s.updated = d.Description, true
+				s.description = d.Description
 			}
 		}
 		if e.To != nil && e.Action != "lock" && e.Action != "unlock" && e.Action != "update" {
@@ -372,17 +383,15 @@ func (r *runner) verify(ctx context.Context) {
 	}
 	for k, s := range st {
 		u := k.uid
-		if k.row != latest[u] {
-			if !s.purged {
-				r.violate("%s row %d was replaced by row %d without a purge event", u, k.row, latest[u])
-			}
-			continue
-		}
 		a, ok := final[u]
-		if ok && a.ID != k.row {
+		by, replaced := latest[u], k.row != latest[u]
+		if !replaced && ok && a.ID != k.row {
 			// The uid came back as a new row, which the log does not know yet.
+			by, replaced = a.ID, true
+		}
+		if replaced {
 			if !s.purged {
-				r.violate("%s row %d was replaced by row %d without a purge event", u, k.row, a.ID)
+				r.violate("%s row %d was replaced by row %d without a purge event", u, k.row, by)
 			}
 			continue
 		}
@@ -395,7 +404,7 @@ func (r *runner) verify(ctx context.Context) {
 			r.violate("%s is on branch %d, the audit log says %d", u, a.BranchID, s.branch)
 		case ok && a.IsLocked != s.locked:
 			r.violate("%s is_locked=%v, the audit log says %v", u, a.IsLocked, s.locked)
-		case ok && s.updated && (a.Description == nil || *a.Description != *s.description):
+		case ok && s.description != nil && (a.Description == nil || *a.Description != *s.description):
 			r.violate("%s lost an update: description %v, the last update set %q", u, a.Description, *s.description)
 		}
 	}
@@ -426,16 +435,11 @@ type BulkReport struct {
 // transactions and small ones competing for one SQLite write lock. No command
 // may fail; before writers queued, "database is locked" surfaced here.
 func BulkContention(ctx context.Context, cfg BulkConfig) (*BulkReport, error) {
-	r := &runner{cfg: Config{Bin: cfg.Bin, Dir: cfg.Dir}, report: &Report{ByCode: map[int]int{}, ByOp: map[string]int{}}}
-	for _, d := range []string{"home", "cache", "src"} {
-		if err := os.MkdirAll(filepath.Join(cfg.Dir, d), 0o755); err != nil {
-			return nil, err
-		}
+	r, err := newRunner(Config{Bin: cfg.Bin, Dir: cfg.Dir})
+	if err != nil {
+		return nil, err
 	}
-	settings := filepath.Join(cfg.Dir, "settings")
-	r.env = append(os.Environ(), "HOME="+filepath.Join(cfg.Dir, "home"), "LAMIN_SETTINGS_DIR="+settings,
-		"LAMIN_CACHE_DIR="+filepath.Join(cfg.Dir, "cache"))
-	if err := cfg.Prepare(ctx, settings, filepath.Join(cfg.Dir, "inst"), cfg.Loops, cfg.Rows); err != nil {
+	if err := cfg.Prepare(ctx, filepath.Join(cfg.Dir, "settings"), filepath.Join(cfg.Dir, "inst"), cfg.Loops, cfg.Rows); err != nil {
 		return nil, err
 	}
 	rep := &BulkReport{}
