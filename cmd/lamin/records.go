@@ -306,8 +306,26 @@ func (a *app) printPlan(p *ln.Plan, asJSON bool) error {
 	for _, r := range p.Records {
 		rows = append(rows, []string{r.Action, r.Registry, r.UID, r.Name, strconv.FormatInt(r.BranchID, 10)})
 	}
+	// Rows without a uid (link rows, blocks) are counted per table: an
+	// artifact may have thousands of label links.
+	links := map[string]int{}
+	var linkTables []string
 	for _, r := range p.Cascades {
+		if r.UID == "" {
+			if links[r.Registry] == 0 {
+				linkTables = append(linkTables, r.Registry)
+			}
+			links[r.Registry]++
+			continue
+		}
 		rows = append(rows, []string{"cascade", r.Registry, r.UID, strconv.FormatInt(r.ID, 10), ""})
+	}
+	for _, t := range linkTables {
+		n := fmt.Sprintf("%d rows", links[t])
+		if links[t] == 1 {
+			n = "1 row"
+		}
+		rows = append(rows, []string{"cascade", t, "", n, ""})
 	}
 	printTable(a.stdout, []string{"action", "registry", "uid", "name", "branch_id"}, rows)
 	if len(p.Files) > 0 {
