@@ -33,6 +33,8 @@ type DeleteOptions struct {
 	// Confirm asks the user a y/n question; nil refuses questions with ErrConfirmationNeeded.
 	// It is called with no transaction open: a person may take their time.
 	Confirm func(prompt string) bool
+
+	onlyLinks bool // refuse a purge that would delete other records along (runCleanup)
 }
 
 // RestoreOptions configure Query.Restore.
@@ -51,6 +53,11 @@ type Plan struct {
 	Files    []PlanFile   `json:"files"`          // bytes in storage and what happens to them
 	Bytes    int64        `json:"bytes"`          // bytes freed in storage
 	Left     []string     `json:"left,omitempty"` // bytes a purge could not delete yet (retried later)
+	// Cleanup lists the report and environment artifacts of purged runs,
+	// each purged on its own after the commit (lamindb's run cleanup).
+	Cleanup []PlanRecord `json:"cleanup,omitempty"`
+	// noCleanup says why the run cleanup deletes nothing.
+	noCleanup string
 }
 
 // PlanRecord is one record in a plan.
@@ -387,7 +394,9 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 			in.forgetStorages()
 			in.removeMarkers(d.purge.records)
 		}
-		return d.plan, in.finishPurge(ctx, d.plan)
+		err = in.finishPurge(ctx, d.plan)
+		in.runCleanup(ctx, d.plan)
+		return d.plan, err
 	}
 }
 
@@ -800,6 +809,22 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 	}
 	if err := in.checkProtected(ctx, qr, rels, ps, plan); err != nil {
 		return nil, err
+	}
+	if o.onlyLinks && len(plan.Records) > 0 {
+		// The run cleanup deletes no record nobody asked about (runCleanup):
+		// a cascaded row with a uid is a record, not a link.
+		for _, c := range plan.Cascades {
+			if c.UID != "" {
+				plan.Blockers = append(plan.Blockers, Blocker{Registry: reg.Name, UID: plan.Records[0].UID, class: ErrRefused,
+					Reason: fmt.Sprintf("its purge would delete %s %s along", registryClass(c.Registry), c.UID)})
+				break
+			}
+		}
+	}
+	if reg.Name == "run" || reg.Name == "transform" {
+		if err := in.planRunCleanup(ctx, qr, ps, plan); err != nil {
+			return nil, err
+		}
 	}
 	if reg.Name == "storage" {
 		if err := in.checkStorageDelete(ctx, qr, ps.records, plan); err != nil {

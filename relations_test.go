@@ -153,8 +153,10 @@ func TestPurgeFollowsLamindbRelations(t *testing.T) {
 		name     string
 		setup    func(f *fixture) target
 		cascades []string // the dry run's cascades: registry:uid, or the table of a row without uid
+		cleanup  []string // the dry run's run cleanup: artifact keys
 		class    error    // nil: purged
 		msg      []string // in the error
+		notes    []string // in what the library says
 		gone     []string // FROM clauses that count no row afterwards
 		kept     []string // FROM clauses that count rows afterwards
 	}{
@@ -265,6 +267,63 @@ func TestPurgeFollowsLamindbRelations(t *testing.T) {
 			msg:      []string{"referenced through protected foreign key TransformULabel.run", "(Transform 'TTTTTTTTTTTT0000' script.py)"},
 			kept:     []string{"lamindb_transformulabel", "lamindb_transform", "lamindb_run"},
 		},
+		{
+			name: "a run's report goes after it; a shared environment stays (lamindb's run cleanup)",
+			setup: func(f *fixture) target {
+				report, _ := f.artifact("report.html")
+				env, _ := f.artifact("env.txt")
+				f.exec(`UPDATE lamindb_artifact SET kind = '__lamindb_run__' WHERE id IN (?, ?)`, report, env)
+				f.transform()
+				f.exec(`UPDATE lamindb_run SET report_id = ?, environment_id = ? WHERE id = 9`, report, env)
+				f.exec(`INSERT INTO lamindb_run (id, uid, transform_id, created_by_id, environment_id) VALUES (10, 'SSSSSSSSSSSSSSSS', 7, 1, ?)`, env)
+				return target{"run", "RRRRRRRRRRRRRRRR"}
+			},
+			cleanup: []string{"env.txt", "report.html"},
+			notes:   []string{"did not delete artifact", "Run.environment"},
+			gone:    []string{"lamindb_run WHERE id = 9", "lamindb_artifact WHERE key = 'report.html'"},
+			kept:    []string{"lamindb_artifact WHERE key = 'env.txt'", "lamindb_run WHERE id = 10"},
+		},
+		{
+			name: "a transform's purge cleans up its runs' reports",
+			setup: func(f *fixture) target {
+				report, _ := f.artifact("report.html")
+				f.exec(`UPDATE lamindb_artifact SET kind = '__lamindb_run__' WHERE id = ?`, report)
+				f.transform()
+				f.exec(`UPDATE lamindb_run SET report_id = ? WHERE id = 9`, report)
+				return target{"transform", "TTTTTTTTTTTT0000"}
+			},
+			cascades: []string{"run:RRRRRRRRRRRRRRRR"},
+			cleanup:  []string{"report.html"},
+			notes:    []string{"a report or environment of the deleted runs"},
+			gone:     []string{"lamindb_transform", "lamindb_run", "lamindb_artifact"},
+		},
+		{
+			name: "a report of another kind leaves the cleanup (lamindb asserts the kind)",
+			setup: func(f *fixture) target {
+				report, _ := f.artifact("report.html")
+				f.transform()
+				f.exec(`UPDATE lamindb_run SET report_id = ? WHERE id = 9`, report)
+				return target{"run", "RRRRRRRRRRRRRRRR"}
+			},
+			notes: []string{"did not delete the runs' report and environment artifacts", "not __lamindb_run__"},
+			gone:  []string{"lamindb_run"},
+			kept:  []string{"lamindb_artifact WHERE key = 'report.html'"},
+		},
+		{
+			name: "the cleanup deletes no record along (a report that is also a transform's environment)",
+			setup: func(f *fixture) target {
+				report, _ := f.artifact("report.html")
+				f.exec(`UPDATE lamindb_artifact SET kind = '__lamindb_run__' WHERE id = ?`, report)
+				f.transform()
+				f.exec(`UPDATE lamindb_run SET report_id = ? WHERE id = 9`, report)
+				f.exec(`INSERT INTO lamindb_transform (id, uid, key, created_by_id, environment_id) VALUES (8, 'UUUUUUUUUUUU0000', 'other.py', 1, ?)`, report)
+				return target{"run", "RRRRRRRRRRRRRRRR"}
+			},
+			cleanup: []string{"report.html"},
+			notes:   []string{"did not delete artifact", "its purge would delete Transform UUUUUUUUUUUU0000 along"},
+			gone:    []string{"lamindb_run"},
+			kept:    []string{"lamindb_artifact WHERE key = 'report.html'", "lamindb_transform WHERE id = 8"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,7 +335,7 @@ func TestPurgeFollowsLamindbRelations(t *testing.T) {
 			if err != nil {
 				t.Fatalf("dry run: %v", err)
 			}
-			var cascades []string
+			var cascades, cleanup []string
 			for _, c := range plan.Cascades {
 				if c.UID == "" {
 					cascades = append(cascades, c.Registry)
@@ -284,9 +343,16 @@ func TestPurgeFollowsLamindbRelations(t *testing.T) {
 					cascades = append(cascades, c.Registry+":"+c.UID)
 				}
 			}
+			for _, c := range plan.Cleanup {
+				cleanup = append(cleanup, c.Name)
+			}
 			sort.Strings(cascades)
+			sort.Strings(cleanup)
 			if d := cmp.Diff(tt.cascades, cascades); d != "" {
 				t.Errorf("dry run cascades (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.cleanup, cleanup); d != "" {
+				t.Errorf("dry run cleanup (-want +got):\n%s", d)
 			}
 			if blocked := len(plan.Blockers) > 0; blocked != (tt.class != nil) {
 				t.Errorf("dry run blockers %+v, want refusal %v", plan.Blockers, tt.class)
@@ -303,6 +369,11 @@ func TestPurgeFollowsLamindbRelations(t *testing.T) {
 			for _, m := range tt.msg {
 				if !strings.Contains(err.Error(), m) {
 					t.Errorf("error %q lacks %q", err, m)
+				}
+			}
+			for _, n := range tt.notes {
+				if !f.msgs.has(n) {
+					t.Errorf("no message with %q in %q", n, f.msgs.lines)
 				}
 			}
 			for _, from := range tt.gone {

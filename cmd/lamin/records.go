@@ -297,7 +297,8 @@ func (a *app) deleteInstance(cmd *cobra.Command, name string, force, dryRun, asJ
 	return err
 }
 
-// printPlan prints a dry run: records, cascades, blockers, files, bytes.
+// printPlan prints a dry run: records, cascades, the run cleanup, blockers,
+// files, bytes.
 func (a *app) printPlan(p *ln.Plan, asJSON bool) error {
 	if asJSON {
 		return a.printJSON(p)
@@ -326,6 +327,9 @@ func (a *app) printPlan(p *ln.Plan, asJSON bool) error {
 			n = "1 row"
 		}
 		rows = append(rows, []string{"cascade", t, "", n, ""})
+	}
+	for _, r := range p.Cleanup {
+		rows = append(rows, []string{"cleanup", r.Registry, r.UID, r.Name, strconv.FormatInt(r.BranchID, 10)})
 	}
 	printTable(a.stdout, []string{"action", "registry", "uid", "name", "branch_id"}, rows)
 	if len(p.Files) > 0 {
