@@ -393,7 +393,9 @@ func TestPurgeFollowsLamindbRelations(t *testing.T) {
 // TestPurgeWithEveryTable purges a record of each registry in an instance
 // that has all 85 tables of lamindb 2.9.1 and bionty's 56, as a default
 // lamindb instance does: the rules of all their foreign keys apply (bionty's
-// as PROTECT), and a purge nothing references still succeeds.
+// as PROTECT), and a purge nothing references still succeeds. The cases
+// share one instance, in order (its schema takes seconds to build under
+// -race), so each names its own rows.
 func TestPurgeWithEveryTable(t *testing.T) {
 	type target struct{ reg, uid string }
 	tests := []struct {
@@ -406,53 +408,53 @@ func TestPurgeWithEveryTable(t *testing.T) {
 	}{
 		{
 			name:  "artifact",
-			setup: func(f *fixture) target { _, u := f.artifact("a.txt"); return target{"artifact", u} },
-			gone:  []string{"lamindb_artifact"},
+			setup: func(f *fixture) target { _, u := f.artifact("alone.txt"); return target{"artifact", u} },
+			gone:  []string{"lamindb_artifact WHERE key = 'alone.txt'"},
 		},
 		{
 			name: "collection: its links go, its artifacts stay",
 			setup: func(f *fixture) target {
 				_, a := f.artifact("a.txt")
 				_, b := f.artifact("b.txt")
-				c, err := f.in.CreateCollection(f.ctx, ln.CollectionOptions{Key: "c", Artifacts: []string{a, b}})
+				c, err := f.in.CreateCollection(f.ctx, ln.CollectionOptions{Key: "c1", Artifacts: []string{a, b}})
 				if err != nil {
-					t.Fatal(err)
+					f.t.Fatal(err)
 				}
 				return target{"collection", c.Get("uid").(string)}
 			},
-			gone: []string{"lamindb_collection", "lamindb_collectionartifact"},
+			gone: []string{"lamindb_collection WHERE key = 'c1'", "lamindb_collectionartifact"},
 			kept: []string{"lamindb_artifact WHERE key = 'a.txt'", "lamindb_artifact WHERE key = 'b.txt'"},
 		},
 		{
 			name: "a collection's artifact is protected",
 			setup: func(f *fixture) target {
-				_, a := f.artifact("a.txt")
-				if _, err := f.in.CreateCollection(f.ctx, ln.CollectionOptions{Key: "c", Artifacts: []string{a}}); err != nil {
-					t.Fatal(err)
+				_, a := f.artifact("member.txt")
+				if _, err := f.in.CreateCollection(f.ctx, ln.CollectionOptions{Key: "c2", Artifacts: []string{a}}); err != nil {
+					f.t.Fatal(err)
 				}
 				return target{"artifact", a}
 			},
 			class: ln.ErrProtected,
 			msg:   []string{"CollectionArtifact.artifact", "(Collection '"},
-			kept:  []string{"lamindb_collectionartifact", "lamindb_artifact"},
+			kept:  []string{"lamindb_collectionartifact", "lamindb_artifact WHERE key = 'member.txt'"},
 		},
 		{
 			name:  "ulabel",
-			setup: func(f *fixture) target { _, u := f.ulabel("l1"); return target{"ulabel", u} },
-			gone:  []string{"lamindb_ulabel"},
+			setup: func(f *fixture) target { _, u := f.ulabel("alone"); return target{"ulabel", u} },
+			gone:  []string{"lamindb_ulabel WHERE name = 'alone'"},
 		},
 		{
 			name: "a ulabel type with a label is protected",
 			setup: func(f *fixture) target {
 				if _, err := f.in.CreateULabel(f.ctx, ln.ULabelOptions{Name: "T", IsType: true}); err != nil {
-					t.Fatal(err)
+					f.t.Fatal(err)
 				}
 				if _, err := f.in.CreateULabel(f.ctx, ln.ULabelOptions{Name: "l1", Type: "T"}); err != nil {
-					t.Fatal(err)
+					f.t.Fatal(err)
 				}
 				var u string
 				if err := f.db.QueryRow(`SELECT uid FROM lamindb_ulabel WHERE name = 'T'`).Scan(&u); err != nil {
-					t.Fatal(err)
+					f.t.Fatal(err)
 				}
 				return target{"ulabel", u}
 			},
@@ -463,31 +465,37 @@ func TestPurgeWithEveryTable(t *testing.T) {
 		{
 			name:  "transform and its run",
 			setup: func(f *fixture) target { f.transform(); return target{"transform", "TTTTTTTTTTTT0000"} },
-			gone:  []string{"lamindb_transform", "lamindb_run"},
+			gone:  []string{"lamindb_transform WHERE id = 7", "lamindb_run WHERE id = 9"},
 		},
 		{
-			name:  "run",
-			setup: func(f *fixture) target { f.transform(); return target{"run", "RRRRRRRRRRRRRRRR"} },
-			gone:  []string{"lamindb_run"},
-			kept:  []string{"lamindb_transform"},
+			name: "run",
+			setup: func(f *fixture) target {
+				f.exec(`INSERT INTO lamindb_transform (id, uid, key, created_by_id) VALUES (17, 'VVVVVVVVVVVV0000', 'run.py', 1)`)
+				f.exec(`INSERT INTO lamindb_run (id, uid, transform_id, created_by_id) VALUES (19, 'WWWWWWWWWWWWWWWW', 17, 1)`)
+				return target{"run", "WWWWWWWWWWWWWWWW"}
+			},
+			gone: []string{"lamindb_run WHERE id = 19"},
+			kept: []string{"lamindb_transform WHERE id = 17"},
 		},
 		{
 			name: "storage",
 			setup: func(f *fixture) target {
 				s, err := f.in.CreateStorage(f.ctx, filepath.Join(f.dir, "second"))
 				if err != nil {
-					t.Fatal(err)
+					f.t.Fatal(err)
 				}
 				return target{"storage", s.Get("uid").(string)}
 			},
 			gone: []string{"lamindb_storage WHERE root LIKE '%/second'"},
 		},
 	}
+	f := newFixture(t)
+	f.tables(tableNames(t, lamindbDDL, "lamindb_")...)
+	f.tablesFrom(biontyDDL, tableNames(t, biontyDDL, "bionty_")...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
-			f.tables(tableNames(t, lamindbDDL, "lamindb_")...)
-			f.tablesFrom(biontyDDL, tableNames(t, biontyDDL, "bionty_")...)
+			f.env.t = t // the helpers fail this subtest
+			defer func(outer *testing.T) { f.env.t = outer }(f.env.t)
 			tg := tt.setup(f)
 			_, err := f.in.Records(tg.reg).UID(tg.uid).Delete(f.ctx, ln.DeleteOptions{Permanent: true})
 			t.Logf("purge: %v", err)
