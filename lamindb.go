@@ -56,6 +56,9 @@ type Instance struct {
 	user     User   // the acting user's row
 	owner    string // this process, as recorded in marks and intents
 	rels     relationCache
+	// unverifiable holds artifacts (by id) whose bytes dedup could not
+	// compare (unreadable, or not what their row says): not tried again.
+	unverifiable sync.Map
 
 	mu          sync.Mutex
 	storage     Storage             // the default storage location

@@ -42,7 +42,7 @@ func TestPurgeCascadesIntoTransformsAndRuns(t *testing.T) {
 	env := saveText(t, in, dir, "env.txt", "environment")
 	report := saveText(t, in, dir, "report.txt", "report")
 	err := in.db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO lamindb_transform (id, uid, key, created_by_id, environment_id) VALUES (7, 'TTTTTTTTTTTT0000', 'script.py', 1, ?)`, env.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO lamindb_transform (id, uid, key, kind, is_latest, created_by_id, environment_id) VALUES (7, 'TTTTTTTTTTTT0000', 'script.py', 'pipeline', 1, 1, ?)`, env.ID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO lamindb_run (id, uid, transform_id, created_by_id) VALUES (9, 'RRRRRRRRRRRRRRRR', 7, 1)`)

@@ -95,7 +95,8 @@ func readMarker(path string) (marker, error) {
 }
 
 func markerBody(storageUID string, is InstanceSettings, instUID string) []byte {
-	return fmt.Appendf(nil, "%s\ncreation info:\ninstance_slug=%s\ninstance_id=%s\ninstance_uid=%s\n", storageUID, is.Slug(), is.ID, instUID)
+	// lamindb writes it without a final newline.
+	return fmt.Appendf(nil, "%s\ncreation info:\ninstance_slug=%s\ninstance_id=%s\ninstance_uid=%s", storageUID, is.Slug(), is.ID, instUID)
 }
 
 // resolvePath returns p absolute and with symbolic links resolved, so that one

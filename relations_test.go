@@ -139,7 +139,7 @@ func (f *fixture) ulabel(name string) (int64, string) {
 // transform inserts transform 7 (uid TTTTTTTTTTTT0000) with run 9 (uid
 // RRRRRRRRRRRRRRRR), as lamindb's tracking would.
 func (f *fixture) transform() {
-	f.exec(`INSERT INTO lamindb_transform (id, uid, key, created_by_id) VALUES (7, 'TTTTTTTTTTTT0000', 'script.py', 1)`)
+	f.exec(`INSERT INTO lamindb_transform (id, uid, key, kind, is_latest, created_by_id) VALUES (7, 'TTTTTTTTTTTT0000', 'script.py', 'pipeline', 1, 1)`)
 	f.exec(`INSERT INTO lamindb_run (id, uid, transform_id, created_by_id) VALUES (9, 'RRRRRRRRRRRRRRRR', 7, 1)`)
 }
 
@@ -316,7 +316,7 @@ func TestPurgeFollowsLamindbRelations(t *testing.T) {
 				f.exec(`UPDATE lamindb_artifact SET kind = '__lamindb_run__' WHERE id = ?`, report)
 				f.transform()
 				f.exec(`UPDATE lamindb_run SET report_id = ? WHERE id = 9`, report)
-				f.exec(`INSERT INTO lamindb_transform (id, uid, key, created_by_id, environment_id) VALUES (8, 'UUUUUUUUUUUU0000', 'other.py', 1, ?)`, report)
+				f.exec(`INSERT INTO lamindb_transform (id, uid, key, kind, is_latest, created_by_id, environment_id) VALUES (8, 'UUUUUUUUUUUU0000', 'other.py', 'pipeline', 1, 1, ?)`, report)
 				return target{"run", "RRRRRRRRRRRRRRRR"}
 			},
 			cleanup: []string{"report.html"},
@@ -470,7 +470,7 @@ func TestPurgeWithEveryTable(t *testing.T) {
 		{
 			name: "run",
 			setup: func(f *fixture) target {
-				f.exec(`INSERT INTO lamindb_transform (id, uid, key, created_by_id) VALUES (17, 'VVVVVVVVVVVV0000', 'run.py', 1)`)
+				f.exec(`INSERT INTO lamindb_transform (id, uid, key, kind, is_latest, created_by_id) VALUES (17, 'VVVVVVVVVVVV0000', 'run.py', 'pipeline', 1, 1)`)
 				f.exec(`INSERT INTO lamindb_run (id, uid, transform_id, created_by_id) VALUES (19, 'WWWWWWWWWWWWWWWW', 17, 1)`)
 				return target{"run", "WWWWWWWWWWWWWWWW"}
 			},

@@ -2,6 +2,7 @@ package lamindb
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -307,6 +308,9 @@ func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, demo
 	if sqldb.IsNoRows(err) {
 		return nil
 	} else if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_artifact_sha256 WHERE artifact_id = ?`, id); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM lamindb_artifact WHERE id = ?`, id); err != nil {
@@ -648,7 +652,8 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 		claimed := map[string]bool{} // names in .lamindb/ that rows own
 		var suspects []int64         // artifacts whose bytes looked wrong
 		err := sqldb.Each(ctx, in.db, func(sc sqldb.Scanner) error {
-			a, err := scanArtifact(sc)
+			var sha sql.NullString
+			a, err := scanArtifact(withExtra(sc, &sha))
 			if err != nil {
 				return err
 			}
@@ -658,13 +663,13 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			}
 			if !storing[a.ID] {
 				probe := &CheckReport{}
-				in.checkBytes(ctx, st, a, deep, probe)
+				in.checkBytes(ctx, st, a, sha.String, deep, probe)
 				if len(probe.MissingBytes)+len(probe.WrongSize)+len(probe.WrongHash) > 0 {
 					suspects = append(suspects, a.ID)
 				}
 			}
 			return nil
-		}, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? ORDER BY id`, s.ID)
+		}, `SELECT `+artifactCols+`, (SELECT sha256 FROM lamin_artifact_sha256 WHERE artifact_id = lamindb_artifact.id) FROM lamindb_artifact WHERE storage_id = ? ORDER BY id`, s.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -722,7 +727,9 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			orphans = append(orphans, f)
 		}
 		for _, id := range suspects {
-			a, err := scanArtifact(in.db.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE id = ?`, id))
+			var sha sql.NullString
+			a, err := scanArtifact(withExtra(in.db.QueryRowContext(ctx, `SELECT `+artifactCols+`, (SELECT sha256 FROM lamin_artifact_sha256 WHERE artifact_id = lamindb_artifact.id)
+				FROM lamindb_artifact WHERE id = ?`, id), &sha))
 			if sqldb.IsNoRows(err) {
 				continue // purged meanwhile
 			} else if err != nil {
@@ -733,7 +740,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 				return nil, nil, err
 			}
 			if marked == 0 {
-				in.checkBytes(ctx, st, a, deep, r)
+				in.checkBytes(ctx, st, a, sha.String, deep, r)
 			}
 		}
 	}
@@ -741,8 +748,19 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 	return r, orphans, nil
 }
 
-// checkBytes compares an artifact's bytes with its row.
-func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, deep bool, r *CheckReport) {
+// withExtra scans the columns a scanner function knows, then dest.
+func withExtra(s sqldb.Scanner, dest ...any) sqldb.Scanner { return extraScanner{s, dest} }
+
+type extraScanner struct {
+	sqldb.Scanner
+	extra []any
+}
+
+func (e extraScanner) Scan(dest ...any) error { return e.Scanner.Scan(append(dest, e.extra...)...) }
+
+// checkBytes compares an artifact's bytes with its row and, when sha is
+// known, with its full-content SHA-256.
+func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, sha string, deep bool, r *CheckReport) {
 	k := a.StorageKey()
 	where := fmt.Sprintf("%s (%s)", a.UID, st.LocalPath(k))
 	info, err := st.Stat(ctx, k)
@@ -772,8 +790,7 @@ func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, 
 		r.WrongHash = append(r.WrongHash, where+": "+err.Error())
 		return
 	}
-	sha := auxSHA256(a.Aux)
-	if sum.Hash != *a.Hash || (sha != "" && sha != sum.SHA256) {
+	if !hashMatches(a, sum) || (sha != "" && sha != sum.SHA256) {
 		r.WrongHash = append(r.WrongHash, fmt.Sprintf("%s: hash %s, the row says %s", where, sum.Hash, *a.Hash))
 	}
 }

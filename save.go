@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -122,7 +121,7 @@ type pending struct {
 	existing bool        // art was already in the instance (dedup or restore)
 	staging  string      // staging key while the bytes are written
 	demoted  *int64      // the head this new version took is_latest from
-	sameRows []*Artifact // every row with this content, dedup candidates or not
+	sameHash []*Artifact // every row with this hash and size, dedup candidates or not
 }
 
 func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool) error {
@@ -172,16 +171,33 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 		ps[i] = p
 	}
 	in.opts.Notify.say(LevelWarning, "no run & transform got linked, call `ln.track()` & re-run")
-	n := &notes{}
-	if err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		for _, p := range ps {
-			if err := in.register(ctx, tx, p, n); err != nil {
-				return err
+	var n *notes
+	for attempt := 0; ; attempt++ {
+		n = &notes{}
+		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			for _, p := range ps {
+				if err := in.register(ctx, tx, p, n); err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		var uh *errUnhashed
+		if errors.As(err, &uh) && attempt < 3 {
+			// A dedup candidate saved by Python lamindb has no SHA-256 of
+			// ours: its bytes are hashed outside the write transaction,
+			// which other writers would otherwise wait for, then the
+			// decision is made again.
+			if err := in.learnSHA256(ctx, uh.arts, n); err != nil {
+				return nil, err
+			}
+			in.tell(n)
+			continue
 		}
-		return nil
-	}); err != nil {
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	in.tell(n)
 	fault.Hit(fault.SaveAfterInsert)
@@ -447,6 +463,8 @@ func artifactRow(a *Artifact) rowInfo {
 // row (possibly a new version), and inserts that row with its "storing" mark.
 func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *notes) (err error) {
 	o := p.item.SaveOptions
+	// A transaction tried again starts from nothing.
+	p.art, p.existing, p.staging, p.demoted, p.sameHash = nil, false, "", nil, nil
 	st := in.DefaultStorage()
 	if p.inPlace != nil {
 		st = *p.inPlace
@@ -466,10 +484,11 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	// Empty files (and empty folders) never deduplicate (lamindb).
 	var same []*Artifact
 	if p.sum.Size > 0 {
-		if p.sameRows, err = in.sameContent(ctx, tx, p.sum); err != nil {
+		var all []*Artifact
+		if p.sameHash, all, err = in.sameContent(ctx, tx, p.sum); err != nil {
 			return err
 		}
-		for _, a := range p.sameRows {
+		for _, a := range all {
 			// Outdated folder versions no longer hold their files; a file
 			// is not a folder.
 			if !(a.OverwriteVersions && !a.IsLatest) && (a.NFiles != nil) == p.sum.IsDir {
@@ -598,41 +617,44 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	if p.inPlace == nil {
 		p.staging = managedDir + "/" + stagingDir + "/" + a.UID + "-" + uid.New(8)
 	}
-	a.Aux = auxJSON(p.sum.SHA256)
 	// lamindb's unique keys are (storage, key, hash) and (storage, hash): a
 	// row that holds this hash but is not this content's artifact (an
-	// outdated folder version, whose files are gone; a sha1-fl collision) must
-	// not keep the new one out. The new one then gets lamindb's alternative:
-	// hash type sha256, hash the first 22 characters of its SHA-256.
-	// (Empty files never deduplicate and share one SHA-256: they keep
-	// lamindb's hash; our unique keys leave them out.) Rows with the same
-	// content came with the dedup lookup; a colliding sha1-fl hash of other
-	// content needs a look of its own (files over 50 MiB only).
+	// outdated folder version, whose files are gone; a sha1-fl collision; a
+	// row whose bytes could not be compared) must not keep the new one out.
+	// The new one then gets the first 22 characters of its SHA-256 (hash
+	// type sha256); an empty file, which never deduplicates, its own uid
+	// (hash type uid). Rows with this hash and size came with the dedup
+	// lookup; a colliding sha1-fl hash of other content (another size) needs
+	// a look of its own (files over 50 MiB only).
 	taken := false
-	for _, o := range p.sameRows {
+	for _, o := range p.sameHash {
 		taken = taken || o.StorageID == a.StorageID && *o.Hash == *a.Hash && (o.Key == nil) == (a.Key == nil) && (o.Key == nil || *o.Key == *a.Key)
 	}
-	if p.sum.HashType == digest.TypeSHA1FL && !taken {
+	if (p.sum.HashType == digest.TypeSHA1FL || p.sum.Size == 0) && !taken {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND (key = ? OR (key IS NULL AND ? IS NULL))`,
-			a.StorageID, *a.Hash, a.Key, a.Key).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND key IS ?`,
+			a.StorageID, *a.Hash, a.Key).Scan(&n); err != nil {
 			return err
 		}
 		taken = n > 0
 	}
-	if taken && p.sum.Size > 0 {
-		alt, altType := altHash(p.sum.SHA256), "sha256"
-		a.Hash, a.HashType = &alt, &altType
+	switch {
+	case taken && p.sum.Size == 0 && !p.sum.IsDir:
+		own, ht := a.UID, hashTypeUID
+		a.Hash, a.HashType = &own, &ht
+	case taken:
+		alt, ht := altHash(p.sum.SHA256), hashTypeSHA256
+		a.Hash, a.HashType = &alt, &ht
 	}
 	// Exec and the last insert id, not RETURNING: this is the hot path of a
 	// save, and SQLite's query path costs more per statement.
 	res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
-		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?)`,
+		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?)`,
 		a.UID, a.Key, a.RealKey, a.Description, a.Suffix, a.Kind, a.Otype, a.Size, a.Hash, a.NFiles, a.NObservations,
 		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, formatTime(a.CreatedAt),
-		formatTime(a.CreatedAt), a.Aux)
+		formatTime(a.CreatedAt))
 	if err == nil {
 		a.ID, err = res.LastInsertId()
 	}
@@ -641,6 +663,9 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 			return &Error{Class: ErrTaken, Msg: fmt.Sprintf("an artifact with this content and key exists already in storage %s", st.Root), Err: err}
 		}
 		return fmt.Errorf("insert artifact: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256) VALUES (?, ?)`, a.ID, p.sum.SHA256); err != nil {
+		return err
 	}
 	p.art = a
 	if p.staging != "" {
@@ -720,16 +745,145 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 }
 
 // sameContent returns, oldest first, every artifact whose lamindb hash (or
-// its sha256 alternative), size and SHA-256 all match sum: one indexed query
-// that is empty for new content.
-func (in *Instance) sameContent(ctx context.Context, q querier, sum digest.Sum) ([]*Artifact, error) {
+// its sha256 alternative) and size match sum (sameHash), and those of them
+// whose full-content SHA-256 matches too (same): one indexed query that is
+// empty for new content. A candidate without a recorded SHA-256 (saved by
+// Python lamindb) stops the transaction to have its bytes hashed once, and
+// the result recorded; one
+// whose bytes cannot be read or no longer match its row is not the same
+// content (see learnSHA256).
+func (in *Instance) sameContent(ctx context.Context, tx *sqldb.Tx, sum digest.Sum) (sameHash, same []*Artifact, err error) {
 	// Sorted here, not by SQL: with IN, SQLite would sort through a temporary
 	// b-tree on every save.
-	arts, err := sqldb.Query(ctx, q, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash IN (?, ?) AND size = ? AND json_extract(_aux, '$.sha256') = ?`, sum.Hash, altHash(sum.SHA256), sum.Size, sum.SHA256)
-	sort.Slice(arts, func(i, j int) bool { return arts[i].ID < arts[j].ID })
-	return arts, err
+	sameHash, err = sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
+		WHERE hash IN (?, ?) AND size = ?`, sum.Hash, altHash(sum.SHA256), sum.Size)
+	if err != nil || len(sameHash) == 0 {
+		return nil, nil, err
+	}
+	sort.Slice(sameHash, func(i, j int) bool { return sameHash[i].ID < sameHash[j].ID })
+	shas, err := in.sha256s(ctx, tx, sameHash)
+	if err != nil {
+		return nil, nil, err
+	}
+	var unhashed []*Artifact
+	for _, a := range sameHash {
+		sha, ok := shas[a.ID]
+		switch {
+		case !ok && !in.isUnverifiable(a.ID):
+			unhashed = append(unhashed, a)
+		case ok && sha == sum.SHA256:
+			same = append(same, a)
+		}
+	}
+	if len(unhashed) > 0 {
+		return nil, nil, &errUnhashed{arts: unhashed}
+	}
+	return sameHash, same, nil
 }
+
+func (in *Instance) isUnverifiable(id int64) bool {
+	_, ok := in.unverifiable.Load(id)
+	return ok
+}
+
+// errUnhashed stops a save's transaction when dedup candidates have no
+// recorded SHA-256 yet (see learnSHA256).
+type errUnhashed struct{ arts []*Artifact }
+
+func (e *errUnhashed) Error() string {
+	return fmt.Sprintf("internal error: %d dedup candidates are not hashed", len(e.arts))
+}
+
+// sha256s returns the recorded full-content SHA-256 of artifacts, by id.
+func (in *Instance) sha256s(ctx context.Context, q querier, arts []*Artifact) (map[int64]string, error) {
+	ids := make([]any, len(arts))
+	for i, a := range arts {
+		ids[i] = a.ID
+	}
+	type row struct {
+		id  int64
+		sha string
+	}
+	rows, err := sqldb.Query(ctx, q, func(s sqldb.Scanner) (row, error) {
+		var r row
+		err := s.Scan(&r.id, &r.sha)
+		return r, err
+	}, `SELECT artifact_id, sha256 FROM lamin_artifact_sha256 WHERE artifact_id IN (`+sqldb.Placeholders(len(ids))+`)`, ids...)
+	out := map[int64]string{}
+	for _, r := range rows {
+		out[r.id] = r.sha
+	}
+	return out, err
+}
+
+// learnSHA256 hashes the bytes of artifacts that have no recorded SHA-256
+// (saved by Python lamindb) and records it, for those whose bytes are the
+// ones their row describes (lamindb's hash and size agree). Those whose bytes
+// cannot be read or disagree are not the same content as anything: the notes
+// say why, and this instance does not try them again.
+func (in *Instance) learnSHA256(ctx context.Context, arts []*Artifact, n *notes) error {
+	learned := map[int64]string{}
+	for _, a := range arts {
+		st, err := in.storageByID(ctx, in.db, a.StorageID)
+		if err != nil {
+			return err
+		}
+		local := in.store(st.Root).LocalPath(a.StorageKey())
+		var sum digest.Sum
+		if local != "" {
+			sum, err = digest.Path(local)
+		}
+		switch {
+		case ctx.Err() != nil:
+			return &Error{Class: ErrInterrupted, Msg: "interrupted; nothing was saved", Err: ctx.Err()}
+		case local == "" || a.OverwriteVersions && !a.IsLatest:
+			in.unverifiable.Store(a.ID, true)
+		case err != nil:
+			n.add(LevelWarning, "cannot compare with artifact %s, which has the same hash: its bytes cannot be read (%v); saving a new artifact", a.UID, err)
+			in.unverifiable.Store(a.ID, true)
+		case a.Size == nil || sum.Size != *a.Size || !hashMatches(a, sum):
+			n.add(LevelWarning, "cannot compare with artifact %s, which has the same hash: its bytes no longer match its row; saving a new artifact", a.UID)
+			in.unverifiable.Store(a.ID, true)
+		default:
+			learned[a.ID] = sum.SHA256
+		}
+	}
+	if len(learned) == 0 {
+		return nil
+	}
+	return in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		for id, sha := range learned {
+			// INSERT OR IGNORE: another process may have learned it first.
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO lamin_artifact_sha256 (artifact_id, sha256) VALUES (?, ?)`, id, sha); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// hashMatches reports whether an artifact's recorded lamindb hash is the one
+// of content summed as sum, by the artifact's hash type.
+func hashMatches(a *Artifact, sum digest.Sum) bool {
+	switch {
+	case a.Hash == nil:
+		return false
+	case a.HashType != nil && *a.HashType == hashTypeSHA256:
+		return *a.Hash == altHash(sum.SHA256)
+	case a.HashType != nil && *a.HashType == hashTypeUID:
+		return sum.Size == 0
+	}
+	return *a.Hash == sum.Hash
+}
+
+// The hash types of artifacts whose lamindb hash another row holds (see
+// docs/differences.md): other content with a colliding sha1-fl hash is
+// stored under the first 22 characters of its SHA-256; an empty file (which
+// never deduplicates) under its own uid.
+const (
+	hashTypeSHA256 = "sha256"
+	hashTypeUID    = "uid"
+)
 
 // altHash is the hash of an artifact whose lamindb hash another row holds:
 // the first 22 characters of its SHA-256 in url-safe base64 (hash type sha256).
@@ -950,28 +1104,6 @@ func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
 			in.opts.Notify.say(LevelWarning, "could not undo the save of %s yet (%v); the next open repairs it", p.art.UID, err)
 		}
 	}
-}
-
-// auxJSON is the _aux value: our full-content SHA-256, which dedup needs
-// beside lamindb's hash and the size.
-func auxJSON(sha string) *string {
-	b, _ := json.Marshal(map[string]string{"sha256": sha})
-	s := string(b)
-	return &s
-}
-
-// auxSHA256 returns the full-content SHA-256 recorded in _aux, or "".
-func auxSHA256(aux *string) string {
-	if aux == nil {
-		return ""
-	}
-	var v struct {
-		SHA256 string `json:"sha256"`
-	}
-	if json.Unmarshal([]byte(*aux), &v) != nil {
-		return ""
-	}
-	return v.SHA256
 }
 
 func strPtr(s string) *string {

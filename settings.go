@@ -13,24 +13,31 @@ import (
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
 
-// Settings is the folder of user-level settings (LAMIN_SETTINGS_DIR, default
-// ~/.lamin), laid out as lamindb-setup lays it out: current_user.env,
-// current_instance.env and one instance--<owner>--<name>.env per instance.
+// Settings is the folder of user-level settings, lamindb's own: ~/.lamin, or
+// $LAMIN_SETTINGS_DIR/.lamin. It is laid out as lamindb-setup lays it out:
+// current_user.env, current_instance.env and one instance--<owner>--<name>.env
+// per instance, so that both clients read and write the same files.
 type Settings struct {
-	Dir string
+	Dir string // the .lamin folder itself
 }
 
-// DefaultSettings returns the settings folder from LAMIN_SETTINGS_DIR or ~/.lamin.
+// DefaultSettings returns the settings folder lamindb uses: .lamin in
+// LAMIN_SETTINGS_DIR if it is set (that is what the variable means to
+// lamindb: the folder that holds .lamin), else in the home folder.
 func DefaultSettings() Settings {
 	if d := os.Getenv("LAMIN_SETTINGS_DIR"); d != "" {
-		return Settings{Dir: d}
+		return SettingsIn(d)
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		home = "."
 	}
-	return Settings{Dir: filepath.Join(home, ".lamin")}
+	return SettingsIn(home)
 }
+
+// SettingsIn returns the settings folder .lamin inside dir, as lamindb finds
+// it with LAMIN_SETTINGS_DIR=dir.
+func SettingsIn(dir string) Settings { return Settings{Dir: filepath.Join(dir, ".lamin")} }
 
 // InstanceSettings is what the settings folder records about one instance.
 type InstanceSettings struct {
@@ -56,7 +63,16 @@ var AnonymousUser = UserSettings{Handle: "anonymous", UID: "00000000"}
 func (s Settings) path(name string) string { return filepath.Join(s.Dir, name) }
 
 func (s Settings) instanceFile(owner, name string) string {
-	return s.path("instance--" + owner + "--" + name + ".env")
+	return s.path(envPrefix() + "instance--" + owner + "--" + name + ".env")
+}
+
+// envPrefix is the prefix lamindb gives instance settings files when
+// LAMIN_ENV names an environment other than prod.
+func envPrefix() string {
+	if e := os.Getenv("LAMIN_ENV"); e != "" && e != "prod" {
+		return e + "--"
+	}
+	return ""
 }
 
 // User returns the acting user: the one set by Login, or anonymous.

@@ -33,7 +33,7 @@ func buildLamin(ctx context.Context, c *config) (string, error) {
 // runs `lamin info` against it c.infoRuns times and returns the median wall
 // time; every run must exit 0 and name the instance.
 func cliInfoStartup(ctx context.Context, c *config, bin string) (time.Duration, error) {
-	opts := lamindb.Options{Settings: lamindb.Settings{Dir: filepath.Join(c.dir, "cli-settings")}}
+	opts := lamindb.Options{Settings: lamindb.SettingsIn(filepath.Join(c.dir, "cli-settings"))}
 	in, err := lamindb.Init(ctx, lamindb.InitOptions{Options: opts, Storage: filepath.Join(c.dir, "cli-instance")})
 	if err != nil {
 		return 0, err
@@ -44,7 +44,7 @@ func cliInfoStartup(ctx context.Context, c *config, bin string) (time.Duration, 
 	}
 	defer lamindb.DeleteInstance(ctx, "cli-instance", lamindb.DeleteInstanceOptions{Options: opts, Force: true})
 
-	env := append(os.Environ(), "LAMIN_SETTINGS_DIR="+opts.Settings.Dir, "LAMIN_CACHE_DIR="+filepath.Join(c.dir, "cache"))
+	env := append(os.Environ(), "LAMIN_SETTINGS_DIR="+filepath.Dir(opts.Settings.Dir), "LAMIN_CACHE_DIR="+filepath.Join(c.dir, "cache"))
 	runs := make([]time.Duration, 0, c.infoRuns)
 	for range c.infoRuns {
 		var out bytes.Buffer

@@ -80,7 +80,7 @@ func writeSmallFiles(dir string, first, n int) ([]string, error) {
 // runLifecycle runs the lifecycle steps in order and returns their timings.
 func runLifecycle(ctx context.Context, c *config, laminBin string) ([]stepResult, error) {
 	n := c.n
-	opts := lamindb.Options{Settings: lamindb.Settings{Dir: filepath.Join(c.dir, "settings")}}
+	opts := lamindb.Options{Settings: lamindb.SettingsIn(filepath.Join(c.dir, "settings"))}
 	root := filepath.Join(c.dir, "bench-instance")
 	paths, err := writeSmallFiles(filepath.Join(c.dir, "src"), 0, n)
 	if err != nil {

@@ -66,7 +66,7 @@ func runBulk(ctx context.Context, c *config, bin string) (*stress.BulkReport, er
 
 // prepareBulk makes the instance of --bulk: sets of small artifacts under p0/, p1/, …
 func prepareBulk(ctx context.Context, settings, root string, sets, rows int) error {
-	opts := lamindb.Options{Settings: lamindb.Settings{Dir: settings}}
+	opts := lamindb.Options{Settings: lamindb.SettingsIn(settings)}
 	in, err := lamindb.Init(ctx, lamindb.InitOptions{Options: opts, Storage: root})
 	if err != nil {
 		return err
@@ -108,7 +108,7 @@ func runLog(ctx context.Context, c *config, bin string) (*logResult, error) {
 	dir := filepath.Join(c.dir, "log")
 	os.RemoveAll(dir)
 	settings := filepath.Join(dir, "settings")
-	in, err := lamindb.Init(ctx, lamindb.InitOptions{Options: lamindb.Options{Settings: lamindb.Settings{Dir: settings}}, Storage: filepath.Join(dir, "inst")})
+	in, err := lamindb.Init(ctx, lamindb.InitOptions{Options: lamindb.Options{Settings: lamindb.SettingsIn(settings)}, Storage: filepath.Join(dir, "inst")})
 	if err != nil {
 		return nil, err
 	}

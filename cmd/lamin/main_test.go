@@ -70,7 +70,8 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, dir: dir}
 }
 
-func (e *env) settingsDir() string { return filepath.Join(e.dir, "settings") }
+// settingsDir is the settings folder lamin uses: .lamin inside LAMIN_SETTINGS_DIR.
+func (e *env) settingsDir() string { return filepath.Join(e.dir, "settings", ".lamin") }
 
 // path joins elem onto the working folder.
 func (e *env) path(elem ...string) string {
@@ -101,7 +102,7 @@ func (e *env) environ(extra ...string) []string {
 	}
 	out = append(out,
 		"HOME="+e.path("home"),
-		"LAMIN_SETTINGS_DIR="+e.settingsDir(),
+		"LAMIN_SETTINGS_DIR="+filepath.Dir(e.settingsDir()),
 		"LAMIN_CACHE_DIR="+e.path("cache"),
 	)
 	out = append(out, e.extra...)

@@ -187,7 +187,7 @@ func TestNewerSchema(t *testing.T) {
 	e.ok("load", "artifact", "--uid", u)
 	e.ok("check")
 	r := e.want(1, "delete", "artifact", "--uid", u)
-	if !strings.Contains(r.stderr, "schema version 99") || !strings.Contains(r.stderr, "(3)") {
+	if !strings.Contains(r.stderr, "schema version 99") || !strings.Contains(r.stderr, "(4)") {
 		t.Errorf("want both versions named, got:\n%s", r)
 	}
 	if rec := e.record(u); rec["branch_id"] != 1.0 {
@@ -348,7 +348,7 @@ func TestFullStorage(t *testing.T) {
 	e := newEnv(t)
 	mnt := e.path("small")
 	os.MkdirAll(mnt, 0o755)
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })

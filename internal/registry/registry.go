@@ -160,9 +160,9 @@ var registries = []*Registry{
 			col("version_tag", Text), col("is_latest", Bool), cIsLocked, cAux, cCreatedAt, cUpdatedAt, cID, cUID,
 			col("key", Text), col("_real_key", Text), col("description", Text), col("suffix", Text), col("kind", Text),
 			col("otype", Text), col("size", Int), col("hash", Text), col("n_files", Int), col("n_observations", Int),
-			col("_hash_type", Text), col("_key_is_virtual", Bool), col("_overwrite_versions", Bool),
-			col("branch_id", Int), col("created_on_id", Int), col("run_id", Int), col("schema_id", Int),
-			col("space_id", Int), col("storage_id", Int), col("created_by_id", Int), col("extra_data", JSON),
+			col("_hash_type", Text), col("extra_data", JSON), col("_key_is_virtual", Bool), col("_overwrite_versions", Bool),
+			col("branch_id", Int), col("created_on_id", Int), col("run_id", Int), col("schema_id", Int), col("space_id", Int),
+			col("storage_id", Int), col("created_by_id", Int),
 		},
 		List: []string{"uid", "key", "description", "suffix", "kind", "otype", "size", "hash", "n_files",
 			"n_observations", "extra_data", "version_tag", "is_latest", "is_locked", "created_at", "branch_id",
@@ -174,9 +174,8 @@ var registries = []*Registry{
 		Columns: []Column{
 			col("version_tag", Text), col("is_latest", Bool), cIsLocked, cAux, cCreatedAt, cUpdatedAt, cID, cUID,
 			col("key", Text), col("description", Text), col("hash", Text), col("reference", Text),
-			col("reference_type", Text), col("branch_id", Int), col("created_on_id", Int),
-			col("meta_artifact_id", Int), col("run_id", Int), col("space_id", Int), col("created_by_id", Int),
-			col("schema_id", Int),
+			col("reference_type", Text), col("branch_id", Int), col("created_on_id", Int), col("meta_artifact_id", Int),
+			col("run_id", Int), col("space_id", Int), col("created_by_id", Int), col("schema_id", Int),
 		},
 		List: []string{"uid", "key", "description", "hash", "reference", "reference_type", "version_tag",
 			"is_latest", "is_locked", "created_at", "branch_id", "created_on_id", "space_id", "created_by_id",
@@ -186,11 +185,11 @@ var registries = []*Registry{
 	{
 		Name: "transform", Class: "Transform", Table: "lamindb_transform",
 		Columns: []Column{
-			col("version_tag", Text), col("is_latest", Bool), cIsLocked, cAux, cID, cUID,
-			col("key", Text), col("description", Text), col("kind", Text), col("source_code", Text),
-			col("hash", Text), col("reference", Text), col("reference_type", Text), cCreatedAt, cUpdatedAt,
-			col("branch_id", Int), col("created_on_id", Int), col("environment_id", Int), col("plan_id", Int),
-			col("space_id", Int), col("created_by_id", Int), col("run_id", Int),
+			col("version_tag", Text), col("is_latest", Bool), cIsLocked, cAux, cCreatedAt, cID, cUID, col("key", Text),
+			col("description", Text), col("kind", Text), col("source_code", Text), col("hash", Text), col("reference", Text),
+			col("reference_type", Text), cUpdatedAt, col("branch_id", Int), col("created_on_id", Int),
+			col("environment_id", Int), col("plan_id", Int), col("run_id", Int), col("space_id", Int),
+			col("created_by_id", Int),
 		},
 		List: []string{"uid", "key", "description", "kind", "source_code", "hash", "reference", "reference_type",
 			"version_tag", "is_latest", "is_locked", "created_at", "branch_id", "created_on_id", "space_id",
@@ -200,13 +199,12 @@ var registries = []*Registry{
 	{
 		Name: "run", Class: "Run", Table: "lamindb_run",
 		Columns: []Column{
-			cIsLocked, cAux, cUpdatedAt, cID, cUID,
-			col("name", Text), col("description", Text), col("entrypoint", Text), col("started_at", Time),
-			col("finished_at", Time), col("params", JSON), col("reference", Text), col("reference_type", Text),
-			col("cli_args", Text), cCreatedAt, col("_is_consecutive", Bool), col("_status_code", Int),
-			col("branch_id", Int), col("created_on_id", Int), col("environment_id", Int), col("plan_id", Int),
-			col("report_id", Int), col("space_id", Int), col("transform_id", Int), col("created_by_id", Int),
-			col("initiated_by_run_id", Int), col("extra_data", JSON),
+			cIsLocked, cAux, cUpdatedAt, cID, cUID, col("name", Text), col("description", Text), col("entrypoint", Text),
+			col("started_at", Time), col("finished_at", Time), col("params", JSON), col("extra_data", JSON),
+			col("reference", Text), col("reference_type", Text), col("cli_args", Text), cCreatedAt,
+			col("_is_consecutive", Bool), col("_status_code", Int), col("branch_id", Int), col("created_on_id", Int),
+			col("environment_id", Int), col("plan_id", Int), col("report_id", Int), col("space_id", Int),
+			col("transform_id", Int), col("created_by_id", Int), col("initiated_by_run_id", Int),
 		},
 		List: []string{"uid", "name", "description", "entrypoint", "started_at", "finished_at", "params",
 			"extra_data", "reference", "reference_type", "cli_args", "is_locked", "created_at", "branch_id",
@@ -218,10 +216,10 @@ var registries = []*Registry{
 	{
 		Name: "ulabel", Class: "ULabel", Table: "lamindb_ulabel",
 		Columns: []Column{
-			cIsLocked, cAux, cCreatedAt, cUpdatedAt, cID, cUID,
-			col("name", Text), col("description", Text), col("reference", Text), col("reference_type", Text),
-			col("is_type", Bool), col("type_id", Int), col("branch_id", Int), col("created_on_id", Int),
-			col("space_id", Int), col("created_by_id", Int), col("run_id", Int),
+			col("is_type", Bool), cIsLocked, cAux, cCreatedAt, cUpdatedAt, cID, cUID, col("name", Text),
+			col("description", Text), col("reference", Text), col("reference_type", Text), col("branch_id", Int),
+			col("created_on_id", Int), col("run_id", Int), col("space_id", Int), col("created_by_id", Int),
+			col("type_id", Int),
 		},
 		// ULabel's order is not in spec §2.4; it is derived the way Record's is
 		// (same mixins: SQLRecord, HasType, TracksRun, TracksUpdates): body fields
@@ -237,10 +235,9 @@ var registries = []*Registry{
 	{
 		Name: "storage", Class: "Storage", Table: "lamindb_storage",
 		Columns: []Column{
-			cIsLocked, cAux, cCreatedAt, cUpdatedAt, cID, cUID,
-			col("root", Text), col("description", Text), col("type", Text), col("region", Text),
-			col("instance_uid", Text), col("branch_id", Int), col("created_on_id", Int), col("run_id", Int),
-			col("space_id", Int), col("created_by_id", Int),
+			cIsLocked, cAux, cCreatedAt, cUpdatedAt, cID, cUID, col("root", Text), col("description", Text),
+			col("type", Text), col("region", Text), col("instance_uid", Text), col("branch_id", Int),
+			col("created_on_id", Int), col("run_id", Int), col("space_id", Int), col("created_by_id", Int),
 		},
 		List: []string{"uid", "root", "description", "type", "region", "instance_uid", "is_locked", "created_at",
 			"branch_id", "created_on_id", "space_id", "created_by_id", "run_id"},
@@ -259,8 +256,8 @@ var registries = []*Registry{
 	{
 		Name: "branch", Class: "Branch", Table: "lamindb_branch",
 		Columns: []Column{
-			cID, cUID, col("name", Text), col("description", Text), cCreatedAt, col("space_id", Int),
-			col("created_by_id", Int), col("_status_code", Int), cAux,
+			cID, col("name", Text), cUID, col("description", Text), cCreatedAt, col("_status_code", Int), cAux,
+			col("space_id", Int), col("created_by_id", Int),
 		},
 		List:   []string{"uid", "name", "description", "created_at", "space_id", "created_by_id"},
 		UIDLen: 12, NameField: "name",
@@ -268,7 +265,7 @@ var registries = []*Registry{
 	{
 		Name: "space", Class: "Space", Table: "lamindb_space",
 		Columns: []Column{
-			cID, cUID, col("name", Text), col("description", Text), cCreatedAt, col("created_by_id", Int),
+			cID, col("name", Text), cUID, col("description", Text), cCreatedAt, col("created_by_id", Int),
 		},
 		List:   []string{"uid", "name", "description", "created_at", "created_by_id"},
 		UIDLen: 12, NameField: "name",

@@ -62,6 +62,8 @@ type DB struct {
 	ident    os.FileInfo // the database file as opened; a write finding another one stops
 	readOnly error       // non-nil: every write is refused with it
 	stale    int64       // an older schema version a read-only open could not migrate
+	// lamindbNotice says why lamindb's migrations make the database read-only.
+	lamindbNotice string
 	opts     Options
 
 	mu    sync.Mutex
@@ -404,19 +406,6 @@ func readOnlyFS(dir string) bool {
 	return st.Flags&unix.ST_RDONLY != 0
 }
 
-// Version is the newest schema version embedded in this binary.
-func Version(dialect string) int64 {
-	entries, _ := fs.ReadDir(migrations, path.Join("migrations", dialect))
-	var max int64
-	for _, e := range entries {
-		n, _, _ := strings.Cut(e.Name(), "_")
-		if v, err := strconv.ParseInt(n, 10, 64); err == nil && v > max {
-			max = v
-		}
-	}
-	return max
-}
-
 // SchemaVersion returns the database's schema version (0 for a new database).
 func (db *DB) SchemaVersion(ctx context.Context) (int64, error) {
 	v, _, err := db.schemaVersion(ctx)
@@ -448,12 +437,22 @@ func (db *DB) schemaVersion(ctx context.Context) (v int64, oldOnly bool, err err
 	return have.Int64, oldOnly, nil
 }
 
-// checkVersion migrates an older schema, and makes a newer one read-only.
+// checkVersion brings the schema to the newest version: a new database is
+// created, one made by Python lamindb gets our tables, one of an earlier
+// release is migrated. A schema newer than ours, or lamindb migrations newer
+// (or older) than the lamindb schema we know, make the database read-only.
 func (db *DB) checkVersion(ctx context.Context) error {
 	want := Version(db.Dialect.Name())
 	have, oldOnly, err := db.schemaVersion(ctx)
 	if err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "read the schema version of %s: %v", db.path, err)
+	}
+	sh, err := shape(ctx, db.DB)
+	if err != nil {
+		return errs.Wrap(errs.ErrDatabase, err, "read the schema of %s: %v", db.path, classify(err))
+	}
+	if err := db.checkLamindb(sh); err != nil {
+		return err
 	}
 	switch {
 	case have > want:
@@ -463,14 +462,58 @@ func (db *DB) checkVersion(ctx context.Context) error {
 		return db.renameVersionTable(ctx) // an earlier release's name
 	case have == want:
 		return nil
+	case have == 0 && !sh.empty && !sh.lamindb:
+		return errs.New(errs.ErrNotFound, "%s is not a lamindb database (it has no lamindb_branch table)", db.path)
+	case db.readOnly != nil && have == 0 && sh.empty:
+		return errs.New(errs.ErrNotFound, "no lamindb database at %s", db.path)
+	case db.readOnly != nil && have == 0:
+		// Made by Python lamindb and never opened for writing: our tables
+		// are missing, and a read-only open cannot add them. Empty ones in
+		// this connection's temporary schema stand in.
+		return db.tempLaminTables(ctx)
 	case db.readOnly != nil:
-		if have == 0 {
-			return errs.New(errs.ErrNotFound, "no lamindb database at %s", db.path)
-		}
 		db.stale = have // read it as it is; the caller warns
 		return nil
 	}
 	return db.migrate(ctx)
+}
+
+// checkLamindb makes a database whose lamindb migrations are not the ones
+// whose schema we know read-only, saying which migration it has.
+func (db *DB) checkLamindb(sh dbShape) error {
+	switch {
+	case sh.newest == "" || sh.newest == LamindbMigration:
+		return nil
+	case sh.newest > LamindbMigration:
+		db.lamindbNotice = fmt.Sprintf("the instance was migrated by a newer lamindb (its django_migrations hold lamindb migration %s; this lamin knows the schema up to %s): it is opened read-only", sh.newest, LamindbMigration)
+	default:
+		db.lamindbNotice = fmt.Sprintf("the instance was made by an older lamindb (its newest lamindb migration is %s; this lamin needs %s): it is opened read-only; migrate it with lamindb (lamin migrate deploy)", sh.newest, LamindbMigration)
+	}
+	if db.readOnly == nil {
+		db.readOnly = errs.New(errs.ErrReadOnly, "%s", db.lamindbNotice)
+	}
+	return nil
+}
+
+// LamindbNotice says why the database's lamindb schema made it read-only, or
+// is empty.
+func (db *DB) LamindbNotice() string { return db.lamindbNotice }
+
+// tempLaminTables creates our tables, empty, in the connection's temporary
+// schema, for reading an instance that does not have them yet.
+func (db *DB) tempLaminTables(ctx context.Context) error {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close()
+	for _, st := range laminDDL() {
+		st = strings.Replace(st, "CREATE TABLE ", "CREATE TEMP TABLE ", 1)
+		if _, err := conn.ExecContext(ctx, st); err != nil {
+			return errs.Wrap(errs.ErrDatabase, err, "read %s: %v", db.path, classify(err))
+		}
+	}
+	return nil
 }
 
 // migrate brings the schema up to date under an exclusive lock on the
@@ -497,18 +540,56 @@ func (db *DB) migrate(ctx context.Context) error {
 	if have >= Version(db.Dialect.Name()) {
 		return nil // another process migrated while we waited
 	}
+	if have == 0 {
+		sh, err := shape(ctx, db.DB)
+		if err != nil {
+			return errs.Wrap(errs.ErrDatabase, err, "read the schema of %s: %v", db.path, classify(err))
+		}
+		if sh.empty {
+			return db.create(ctx)
+		}
+		return db.adopt(ctx)
+	}
 	sub, err := fs.Sub(migrations, path.Join("migrations", db.Dialect.Name()))
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, sub, goose.WithDisableGlobalRegistry(true), goose.WithTableName(VersionTable))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, sub, goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName(VersionTable), goose.WithGoMigrations(goMigrations()...))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	// goose holds one connection while it migrates, and a migration that
+	// manages its own transaction (4) needs another.
+	db.DB.SetMaxOpenConns(2)
+	defer db.DB.SetMaxOpenConns(1)
 	if _, err := p.Up(ctx); err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "migrate the schema of %s: %v", db.path, classify(err))
 	}
 	return nil
+}
+
+// MigrateTo creates (or migrates) the SQLite database at file to exactly our
+// schema version, through the migrations as an earlier release applied them:
+// for tests of migrating the instances of earlier releases.
+func MigrateTo(ctx context.Context, file string, version int64) error {
+	db := &DB{Dialect: SQLite{}, path: file, opts: Options{BusyTimeout: 5 * time.Second, WriteWait: time.Minute}}
+	if err := db.connect(ctx, modeReadWrite); err != nil {
+		return err
+	}
+	defer db.DB.Close()
+	sub, err := fs.Sub(migrations, path.Join("migrations", db.Dialect.Name()))
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, sub, goose.WithDisableGlobalRegistry(true),
+		goose.WithTableName(VersionTable), goose.WithGoMigrations(goMigrations()...))
+	if err != nil {
+		return err
+	}
+	db.DB.SetMaxOpenConns(2)
+	_, err = p.UpTo(ctx, version)
+	return err
 }
 
 // renameVersionTable gives goose's version table of earlier releases our

@@ -1,0 +1,212 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/lamindb-go/lamindb/internal/errs"
+)
+
+// The schema of an instance is lamindb's (its django_migrations say which
+// lamindb made it) plus our own lamin_ tables (lamin_goose_db_version says at
+// which of our versions). Three kinds of database reach the same shape:
+//   - a new one gets lamindb 2.9.1's DDL verbatim and our tables (create);
+//   - one that Python lamindb made has lamindb's tables and gets ours (adopt);
+//   - one made by an earlier release of ours is rebuilt into lamindb's tables
+//     by migration 4 (migrateToLamindb), its rows kept.
+
+//go:embed schema
+var schemaFS embed.FS
+
+// LamindbMigration is the newest lamindb migration whose schema this binary
+// knows. An instance migrated further by a newer lamindb is opened read-only.
+const LamindbMigration = "0193_v2_9_part_2"
+
+// lamindbMigrations are the django_migrations rows lamindb 2.9.1 writes at
+// init (app "lamindb"), in its order: the squash of 0177–0190 is recorded
+// after the migrations it replaces, as Django records it.
+var lamindbMigrations = []string{
+	"0177_squashed", "0177_alter_artifactblock_artifact_and_more", "0178_v2_2", "0179_v2_2_part_2",
+	"0180_v2_2_part_3", "0181_v2_2_part_4", "0182_v2_2_part_5", "0183_v2_2_part_6",
+	"0184_alter_transformrecord_feature", "0185_alter_runrecord_feature", "0186_v2_4", "0187_v2_4_part_2",
+	"0188_remove_record_prevent_record_type_cycle_and_more", "0189_v2_6", "0190_v2_6_1",
+	"0191_artifactschema_unique_slot_schema", "0192_v2_9", LamindbMigration, "0190_squashed",
+}
+
+// lamindbDDL returns lamindb's DDL, one statement per element.
+func lamindbDDL() []string { return statements("schema/lamindb-2.9.1.sql") }
+
+// laminDDL returns the DDL of our own tables at the newest version.
+func laminDDL() []string { return statements("schema/lamin.sql") }
+
+// laminTableDDL returns the statements of laminDDL that create table (and its indexes).
+func laminTableDDL(table string) []string {
+	var out []string
+	for _, s := range laminDDL() {
+		if strings.Contains(s, " "+table+" ") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// statements splits an embedded SQL file into its statements (each ends with
+// ";" at the end of a line; comment lines are dropped).
+func statements(name string) []string {
+	b, err := fs.ReadFile(schemaFS, name)
+	if err != nil {
+		panic(err) // embedded: cannot happen
+	}
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+	}
+	return out
+}
+
+// execer is what schema steps run on: a transaction or a connection.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func execAll(ctx context.Context, e execer, stmts []string) error {
+	for _, s := range stmts {
+		if _, err := e.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%w in %.80s", err, strings.TrimSpace(s))
+		}
+	}
+	return nil
+}
+
+// djangoTime formats a time as Django stores it in SQLite (UTC, microseconds).
+func djangoTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.000000") }
+
+// createLamindb creates lamindb 2.9.1's tables and its django_migrations rows.
+func createLamindb(ctx context.Context, e execer) error {
+	if err := execAll(ctx, e, lamindbDDL()); err != nil {
+		return err
+	}
+	now := djangoTime(time.Now())
+	for _, name := range lamindbMigrations {
+		if _, err := e.ExecContext(ctx, `INSERT INTO django_migrations (app, name, applied) VALUES ('lamindb', ?, ?)`, name, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dbShape is what a database holds before we migrate it.
+type dbShape struct {
+	empty   bool   // no tables at all: a new database
+	lamindb bool   // lamindb's tables (lamindb_branch) are there
+	django  bool   // django_migrations is there
+	newest  string // the newest lamindb migration recorded, "" if none
+}
+
+// shape reads which tables a database has and its newest lamindb migration.
+func shape(ctx context.Context, q *sql.DB) (dbShape, error) {
+	var s dbShape
+	var tables, branch, django int
+	if err := q.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(name = 'lamindb_branch'), 0), coalesce(sum(name = 'django_migrations'), 0)
+		FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).Scan(&tables, &branch, &django); err != nil {
+		return s, err
+	}
+	s.empty, s.lamindb, s.django = tables == 0, branch > 0, django > 0
+	if s.django {
+		var newest sql.NullString
+		// Migration names start with their zero-padded number: text order is
+		// migration order.
+		if err := q.QueryRowContext(ctx, `SELECT max(name) FROM django_migrations WHERE app = 'lamindb'`).Scan(&newest); err != nil {
+			return s, err
+		}
+		s.newest = newest.String
+	}
+	return s, nil
+}
+
+// stamp records, in the transaction that created the tables, every
+// migration of ours as applied without running any, in goose's own table
+// layout (goose starts its table with version 0).
+func stamp(ctx context.Context, e execer) error {
+	if _, err := e.ExecContext(ctx, `CREATE TABLE `+VersionTable+` (
+		id INTEGER PRIMARY KEY AUTOINCREMENT,
+		version_id INTEGER NOT NULL,
+		is_applied INTEGER NOT NULL,
+		tstamp TIMESTAMP DEFAULT (datetime('now'))
+	)`); err != nil {
+		return err
+	}
+	for v := int64(0); v <= Version("sqlite"); v++ {
+		if _, err := e.ExecContext(ctx, `INSERT INTO `+VersionTable+` (version_id, is_applied) VALUES (?, 1)`, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// create makes a new database: lamindb's schema, ours, our version recorded.
+func (db *DB) create(ctx context.Context) error {
+	return db.initSchema(ctx, true)
+}
+
+// adopt gives a database made by Python lamindb our own tables (lamindb
+// ignores tables it does not know) and records our version.
+func (db *DB) adopt(ctx context.Context) error {
+	return db.initSchema(ctx, false)
+}
+
+func (db *DB) initSchema(ctx context.Context, withLamindb bool) error {
+	tx, err := db.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	if withLamindb {
+		if err := createLamindb(ctx, tx); err != nil {
+			return errs.Wrap(errs.ErrDatabase, err, "create the schema of %s: %v", db.path, classify(err))
+		}
+	}
+	if err := execAll(ctx, tx, laminDDL()); err != nil {
+		return errs.Wrap(errs.ErrDatabase, err, "create lamin's tables in %s: %v", db.path, classify(err))
+	}
+	if err := plannerStats(ctx, tx); err != nil {
+		return err
+	}
+	if err := stamp(ctx, tx); err != nil {
+		return errs.Wrap(errs.ErrDatabase, err, "record the schema version of %s: %v", db.path, classify(err))
+	}
+	return classify(tx.Commit())
+}
+
+// Version is the newest schema version of ours this binary knows: the SQL
+// migrations embedded, and the Go migrations.
+func Version(dialect string) int64 {
+	entries, _ := fs.ReadDir(migrations, path.Join("migrations", dialect))
+	var newest int64
+	for _, e := range entries {
+		var v int64
+		if _, err := fmt.Sscanf(e.Name(), "%d_", &v); err == nil {
+			newest = max(newest, v)
+		}
+	}
+	for _, m := range goMigrations() {
+		newest = max(newest, m.Version)
+	}
+	return newest
+}
