@@ -64,7 +64,7 @@ type DB struct {
 	stale    int64       // an older schema version a read-only open could not migrate
 	// lamindbNotice says why lamindb's migrations make the database read-only.
 	lamindbNotice string
-	opts     Options
+	opts          Options
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
