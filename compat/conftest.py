@@ -133,6 +133,28 @@ def patch_lamindb_hub() -> None:
     _hub_client.get_access_token = get_access_token
 
 
+NETWORK_ATTEMPT = "compat: network access attempted:"
+
+
+def report_network_attempts() -> None:
+    """Note on stderr every host name a lamindb step tries to resolve, then fail as this offline machine does.
+
+    With the hub stand-in complete, lamindb never reaches for the network on a local instance; `World.py` fails a
+    step whose output holds such a note, so that a hub call we did not answer cannot go unnoticed.
+    """
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host in ("localhost", "127.0.0.1", "::1", None):
+            return real(host, *args, **kwargs)
+        sys.stderr.write(f"{NETWORK_ATTEMPT} {host}\n")
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known (compatibility suite: offline)")
+
+    socket.getaddrinfo = getaddrinfo
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # One world per test: its own HOME / settings folder / cache, and the two clients
 # ---------------------------------------------------------------------------------------------------------------
@@ -252,6 +274,8 @@ class World:
         )
         if done.code != 0 or not out.exists():
             raise StepFailed(f"lamindb step {step!r} failed:\n{done.describe()}")
+        if NETWORK_ATTEMPT in done.stderr:
+            raise StepFailed(f"lamindb step {step!r} reached for the network (a hub call not answered):\n{done.describe()}")
         return json.loads(out.read_text())
 
 

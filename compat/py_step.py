@@ -17,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import patch_lamindb_hub, tree_digest  # noqa: E402
+from conftest import patch_lamindb_hub, report_network_attempts, tree_digest  # noqa: E402
 
+report_network_attempts()
 patch_lamindb_hub()
 
 import lamindb_setup  # noqa: E402
