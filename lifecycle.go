@@ -33,6 +33,8 @@ type DeleteOptions struct {
 	// Confirm asks the user a y/n question; nil refuses questions with ErrConfirmationNeeded.
 	// It is called with no transaction open: a person may take their time.
 	Confirm func(prompt string) bool
+
+	onlyLinks bool // refuse a purge that would delete other records along (runCleanup)
 }
 
 // RestoreOptions configure Query.Restore.
@@ -51,6 +53,11 @@ type Plan struct {
 	Files    []PlanFile   `json:"files"`          // bytes in storage and what happens to them
 	Bytes    int64        `json:"bytes"`          // bytes freed in storage
 	Left     []string     `json:"left,omitempty"` // bytes a purge could not delete yet (retried later)
+	// Cleanup lists the report and environment artifacts of purged runs,
+	// each purged on its own after the commit (lamindb's run cleanup).
+	Cleanup []PlanRecord `json:"cleanup,omitempty"`
+	// noCleanup says why the run cleanup deletes nothing.
+	noCleanup string
 }
 
 // PlanRecord is one record in a plan.
@@ -387,7 +394,9 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 			in.forgetStorages()
 			in.removeMarkers(d.purge.records)
 		}
-		return d.plan, in.finishPurge(ctx, d.plan)
+		err = in.finishPurge(ctx, d.plan)
+		in.runCleanup(ctx, d.plan)
+		return d.plan, err
 	}
 }
 
@@ -555,9 +564,14 @@ func blockedError(reg *registry.Registry, plan *Plan, verb string) error {
 	return &Error{Class: class, Msg: msg}
 }
 
+// registryClass returns the class name of a registry, or of a table that is
+// not one (its Django model name, or the table name for another module's).
 func registryClass(name string) string {
 	if r, err := registry.Lookup(name); err == nil {
 		return r.Class
+	}
+	if c := registry.ClassOf(name); c != "" {
+		return c
 	}
 	return name
 }
@@ -696,6 +710,9 @@ type purgeSet struct {
 	heads   []rowInfo // versioned heads whose family keeps members
 	reg     *registry.Registry
 	records []rowInfo
+	// early holds rows lamindb deletes before Django's collector runs, so
+	// they protect nothing (table → ids).
+	early map[string]map[int64]bool
 }
 
 func (ps *purgeSet) add(table string, id int64) bool {
@@ -777,71 +794,36 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 	if err != nil {
 		return nil, err
 	}
-	// CASCADE: walk the relations breadth first.
-	frontier := []string{reg.Table}
-	for len(frontier) > 0 {
-		table := frontier[0]
-		frontier = frontier[1:]
-		for _, rel := range rels.to(table) {
-			if rel.Rule != registry.Cascade {
-				continue
-			}
-			var added bool
-			// Records (not link rows) are shown with their uid.
-			name, uidCol := rel.Table, "''"
-			if cr := registryByTable(rel.Table); cr != nil {
-				name, uidCol = cr.Name, "uid"
-			}
-			for _, c := range chunks(ps.ids[table], 500) {
-				found, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (PlanRecord, error) {
-					pr := PlanRecord{Registry: name, Action: "cascade"}
-					err := s.Scan(&pr.ID, &pr.UID)
-					return pr, err
-				}, `SELECT id, `+uidCol+` FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
-				if err != nil {
-					return nil, err
-				}
-				for _, pr := range found {
-					if ps.add(rel.Table, pr.ID) {
-						added = true
-						plan.Cascades = append(plan.Cascades, pr)
-					}
-				}
-			}
-			if added {
-				frontier = append(frontier, rel.Table)
+	if err := in.cascade(ctx, qr, rels, ps, plan); err != nil {
+		return nil, err
+	}
+	if reg.Name == "transform" {
+		// lamindb's _permanent_delete_transforms deletes the transforms'
+		// TransformProject links itself before it deletes their runs, so a
+		// link that one of those runs recorded (TransformProject.run, PROTECT)
+		// does not protect the run. Here they go in the same transaction
+		// (lamindb's steps share none): such a row protects nothing. Every
+		// TransformProject row of a transform purge is a purged transform's:
+		// the table cascades only through transform_id.
+		ps.early = map[string]map[int64]bool{"lamindb_transformproject": ps.has["lamindb_transformproject"]}
+	}
+	if err := in.checkProtected(ctx, qr, rels, ps, plan); err != nil {
+		return nil, err
+	}
+	if o.onlyLinks && len(plan.Records) > 0 {
+		// The run cleanup deletes no record nobody asked about (runCleanup):
+		// a cascaded row with a uid is a record, not a link.
+		for _, c := range plan.Cascades {
+			if c.UID != "" {
+				plan.Blockers = append(plan.Blockers, Blocker{Registry: reg.Name, UID: plan.Records[0].UID, class: ErrRefused,
+					Reason: fmt.Sprintf("its purge would delete %s %s along", registryClass(c.Registry), c.UID)})
+				break
 			}
 		}
 	}
-	// PROTECT: any referencing row that is not itself going blocks the delete.
-	for _, table := range ps.tables {
-		for _, rel := range rels.to(table) {
-			if rel.Rule != registry.Protect {
-				continue
-			}
-			for _, c := range chunks(ps.ids[table], 500) {
-				type hit struct{ child, parent int64 }
-				hits, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (hit, error) {
-					var h hit
-					err := s.Scan(&h.child, &h.parent)
-					return h, err
-				}, `SELECT id, `+rel.Column+` FROM `+rel.Table+` WHERE `+rel.Column+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
-				if err != nil {
-					return nil, err
-				}
-				for _, h := range hits {
-					if ps.has[rel.Table][h.child] {
-						continue
-					}
-					b, err := in.protectBlocker(ctx, qr, rel, table, h.child, h.parent)
-					if err != nil {
-						return nil, err
-					}
-					if !dup(plan.Blockers, b) {
-						plan.Blockers = append(plan.Blockers, b)
-					}
-				}
-			}
+	if reg.Name == "run" || reg.Name == "transform" {
+		if err := in.planRunCleanup(ctx, qr, ps, plan); err != nil {
+			return nil, err
 		}
 	}
 	if reg.Name == "storage" {
@@ -857,13 +839,117 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 	return ps, nil
 }
 
-// protectBlocker describes a row that protects a parent from deletion.
-func (in *Instance) protectBlocker(ctx context.Context, qr querier, rel registry.Relation, parentTable string, child, parent int64) (Blocker, error) {
-	b := Blocker{Registry: registryName(parentTable), Relation: rel.Name, class: ErrProtected}
-	if err := qr.QueryRowContext(ctx, `SELECT uid FROM `+parentTable+` WHERE id = ?`, parent).Scan(&b.UID); err != nil {
-		return b, err
+// cascade adds to ps, breadth first, every row that a CASCADE relation
+// deletes along with the rows already in it, in any table: records, link
+// rows, blocks, rows of tables that are not our registries. Each row is
+// followed once; the cascaded rows are checked for protection like the
+// addressed ones (checkProtected).
+func (in *Instance) cascade(ctx context.Context, qr querier, rels relationSet, ps *purgeSet, plan *Plan) error {
+	followed := map[string]int{} // table → how many of its ids were followed
+	frontier := []string{ps.reg.Table}
+	for len(frontier) > 0 {
+		table := frontier[0]
+		frontier = frontier[1:]
+		ids := ps.ids[table][followed[table]:]
+		followed[table] = len(ps.ids[table])
+		if len(ids) == 0 {
+			continue
+		}
+		for _, rel := range rels.to(table) {
+			if rel.Rule != registry.Cascade {
+				continue
+			}
+			// Records (not link rows) are shown with their uid. Cascades are
+			// declared lamindb relations only, whose tables all have an id.
+			name, uidCol := registryName(rel.Table), "''"
+			if rels.has(rel.Table, "uid") {
+				uidCol = "CAST(uid AS TEXT)"
+			}
+			var added bool
+			for _, c := range chunks(ids, 500) {
+				found, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (PlanRecord, error) {
+					pr := PlanRecord{Registry: name, Action: "cascade"}
+					err := s.Scan(&pr.ID, &pr.UID)
+					return pr, err
+				}, `SELECT id, `+uidCol+` FROM `+ident(rel.Table)+` WHERE `+ident(rel.Column)+` IN (`+placeholders(len(c))+`)`, int64Args(c)...)
+				if err != nil {
+					return err
+				}
+				for _, pr := range found {
+					if ps.add(rel.Table, pr.ID) {
+						added = true
+						plan.Cascades = append(plan.Cascades, pr)
+					}
+				}
+			}
+			if added {
+				frontier = append(frontier, rel.Table)
+			}
+		}
 	}
-	by, err := in.describeHolder(ctx, qr, rel, child)
+	return nil
+}
+
+// checkProtected adds a blocker for every row, in any table, known or not,
+// that references a row of ps through a PROTECT relation. As in Django, a
+// row that the same delete cascades away protects too: PROTECT is not
+// RESTRICT (on-delete.md). Only the rows lamindb deletes before its collector
+// runs (ps.early) protect nothing.
+func (in *Instance) checkProtected(ctx context.Context, qr querier, rels relationSet, ps *purgeSet, plan *Plan) error {
+	for _, table := range ps.tables {
+		for _, rel := range rels.to(table) {
+			if rel.Rule != registry.Protect {
+				continue
+			}
+			// Another module's table may lack an id column; its rows are
+			// then named by table only.
+			child := "-1"
+			if rels.has(rel.Table, "id") {
+				child = "c.id"
+			}
+			for _, c := range chunks(ps.ids[table], 500) {
+				query := `SELECT ` + child + `, c.` + ident(rel.Column) + ` FROM ` + ident(rel.Table) + ` c WHERE c.` + ident(rel.Column) + ` IN (` + placeholders(len(c)) + `)`
+				if rel.ParentColumn != "" {
+					query = `SELECT ` + child + `, p.id FROM ` + ident(rel.Table) + ` c JOIN ` + ident(table) + ` p ON p.` + ident(rel.ParentColumn) + ` = c.` + ident(rel.Column) +
+						` WHERE p.id IN (` + placeholders(len(c)) + `)`
+				}
+				type hit struct{ child, parent int64 }
+				hits, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (hit, error) {
+					var h hit
+					err := s.Scan(&h.child, &h.parent)
+					return h, err
+				}, query, int64Args(c)...)
+				if err != nil {
+					return err
+				}
+				for _, h := range hits {
+					if ps.early[rel.Table][h.child] {
+						continue
+					}
+					b, err := in.protectBlocker(ctx, qr, rels, rel, table, h.child, h.parent)
+					if err != nil {
+						return err
+					}
+					if !dup(plan.Blockers, b) {
+						plan.Blockers = append(plan.Blockers, b)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// protectBlocker describes a row that protects a parent from deletion.
+func (in *Instance) protectBlocker(ctx context.Context, qr querier, rels relationSet, rel registry.Relation, parentTable string, child, parent int64) (Blocker, error) {
+	b := Blocker{Registry: registryName(parentTable), Relation: rel.Name, class: ErrProtected}
+	b.UID = fmt.Sprintf("id=%d", parent) // a row without uid: a link row
+	if rels.has(parentTable, "uid") {
+		if err := qr.QueryRowContext(ctx, `SELECT CAST(uid AS TEXT) FROM `+ident(parentTable)+` WHERE id = ?`, parent).Scan(&b.UID); err != nil {
+			return b, err
+		}
+	}
+	by, err := in.describeHolder(ctx, qr, rels, rel, child)
 	if err != nil {
 		return b, err
 	}
@@ -875,6 +961,10 @@ func (in *Instance) protectBlocker(ctx context.Context, qr querier, rel registry
 	}
 	return b, nil
 }
+
+// ident quotes a table or column name for SQL: another module's tables may
+// be named anything.
+func ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 // checkBeingSaved refuses to purge artifacts whose bytes another save is
 // still writing: the save would put bytes where no row is. A mark whose bytes
@@ -944,23 +1034,42 @@ func dup(bs []Blocker, b Blocker) bool {
 }
 
 // describeHolder names the record behind a protecting row: the row itself if
-// it is a record, or, for a link row, the record that owns the link.
-func (in *Instance) describeHolder(ctx context.Context, qr querier, rel registry.Relation, childID int64) (string, error) {
-	if cr := registryByTable(rel.Table); cr != nil {
-		var u, name string
-		err := qr.QueryRowContext(ctx, `SELECT uid, COALESCE(CAST(`+cr.NameField+` AS TEXT), '') FROM `+rel.Table+` WHERE id = ?`, childID).Scan(&u, &name)
-		return fmt.Sprintf("%s '%s' %s", cr.Class, u, name), err
+// it is a record (it has a uid), or, for a link row, the record that owns the
+// link (the other side it cascades from).
+func (in *Instance) describeHolder(ctx context.Context, qr querier, rels relationSet, rel registry.Relation, childID int64) (string, error) {
+	if childID < 0 {
+		return "a row of " + rel.Table, nil
+	}
+	if rels.has(rel.Table, "uid") {
+		return describeRow(ctx, qr, rels, rel.Table, ident(rel.Table)+` o WHERE o.id = ?`, childID)
 	}
 	for _, other := range registry.Relations {
-		if other.Table == rel.Table && other.Rule == registry.Cascade && other.Column != rel.Column {
-			owner, _ := registry.Lookup(other.Parent)
-			var u, name string
-			err := qr.QueryRowContext(ctx, `SELECT o.uid, COALESCE(CAST(o.`+owner.NameField+` AS TEXT), '') FROM `+rel.Table+` l JOIN `+owner.Table+
-				` o ON o.id = l.`+other.Column+` WHERE l.id = ?`, childID).Scan(&u, &name)
-			return strings.TrimSpace(fmt.Sprintf("%s '%s' %s", owner.Class, u, name)), err
+		if other.Table == rel.Table && other.Rule == registry.Cascade && other.Column != rel.Column &&
+			rels.has(rel.Table, other.Column) && rels.has(other.ParentTable, "uid") {
+			return describeRow(ctx, qr, rels, other.ParentTable, ident(rel.Table)+` l JOIN `+ident(other.ParentTable)+
+				` o ON o.id = l.`+ident(other.Column)+` WHERE l.id = ?`, childID)
 		}
 	}
 	return fmt.Sprintf("%s row %d", rel.Table, childID), nil
+}
+
+// describeRow formats the record o of table that from (a FROM clause with
+// its WHERE) finds as Class 'uid' name.
+func describeRow(ctx context.Context, qr querier, rels relationSet, table, from string, id int64) (string, error) {
+	name := "''"
+	if reg := registryByTable(table); reg != nil {
+		name = "o." + ident(reg.NameField)
+	} else {
+		for _, c := range []string{"key", "name"} {
+			if rels.has(table, c) {
+				name = "o." + ident(c)
+				break
+			}
+		}
+	}
+	var u, label string
+	err := qr.QueryRowContext(ctx, `SELECT CAST(o.uid AS TEXT), COALESCE(CAST(`+name+` AS TEXT), '') FROM `+from, id).Scan(&u, &label)
+	return strings.TrimSpace(fmt.Sprintf("%s '%s' %s", registryClass(registryName(table)), u, label)), err
 }
 
 // checkBuiltins refuses deleting the built-in branches, space and first user.

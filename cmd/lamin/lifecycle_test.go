@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -283,5 +284,23 @@ func TestRestoreByFilterSearchesTrash(t *testing.T) {
 	want := append([]string{other}, raw[2], raw[1], raw[0])
 	if got := uids(e.list("artifact", "--order", "-id")); !cmp.Equal(got, want) {
 		t.Errorf("main holds %v, want %v", got, want)
+	}
+}
+
+// TestDryRunCountsLinkRows: the dry run of a purge counts the link rows it
+// cascades per table instead of listing each (an artifact may have thousands).
+func TestDryRunCountsLinkRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.init("root")
+	a := e.saveUID(e.write("a.txt", "a"), "--key", "a.txt")
+	b := e.saveUID(e.write("b.txt", "b"), "--key", "b.txt")
+	e.ok("create", "collection", "--key", "c", "--artifact", a, "--artifact", b)
+	r := e.ok("delete", "collection", "--key", "c", "--permanent", "--dry-run")
+	if !regexp.MustCompile(`cascade\s+lamindb_collectionartifact\s+2 rows`).MatchString(r.stdout) {
+		t.Errorf("want the 2 collection links counted:\n%s", r)
+	}
+	if !strings.Contains(r.stdout, "dry run: 1 records, 2 cascaded rows") {
+		t.Errorf("want the summary to count both rows:\n%s", r)
 	}
 }

@@ -297,7 +297,8 @@ func (a *app) deleteInstance(cmd *cobra.Command, name string, force, dryRun, asJ
 	return err
 }
 
-// printPlan prints a dry run: records, cascades, blockers, files, bytes.
+// printPlan prints a dry run: records, cascades, the run cleanup, blockers,
+// files, bytes.
 func (a *app) printPlan(p *ln.Plan, asJSON bool) error {
 	if asJSON {
 		return a.printJSON(p)
@@ -306,8 +307,29 @@ func (a *app) printPlan(p *ln.Plan, asJSON bool) error {
 	for _, r := range p.Records {
 		rows = append(rows, []string{r.Action, r.Registry, r.UID, r.Name, strconv.FormatInt(r.BranchID, 10)})
 	}
+	// Rows without a uid (link rows, blocks) are counted per table: an
+	// artifact may have thousands of label links.
+	links := map[string]int{}
+	var linkTables []string
 	for _, r := range p.Cascades {
+		if r.UID == "" {
+			if links[r.Registry] == 0 {
+				linkTables = append(linkTables, r.Registry)
+			}
+			links[r.Registry]++
+			continue
+		}
 		rows = append(rows, []string{"cascade", r.Registry, r.UID, strconv.FormatInt(r.ID, 10), ""})
+	}
+	for _, t := range linkTables {
+		n := fmt.Sprintf("%d rows", links[t])
+		if links[t] == 1 {
+			n = "1 row"
+		}
+		rows = append(rows, []string{"cascade", t, "", n, ""})
+	}
+	for _, r := range p.Cleanup {
+		rows = append(rows, []string{"cleanup", r.Registry, r.UID, r.Name, strconv.FormatInt(r.BranchID, 10)})
 	}
 	printTable(a.stdout, []string{"action", "registry", "uid", "name", "branch_id"}, rows)
 	if len(p.Files) > 0 {

@@ -57,8 +57,9 @@ func (t ColType) String() string {
 type Column struct {
 	Name string
 	Type ColType
-	// FK is the parent registry's name for foreign-key columns, "" otherwise.
-	// It is derived from Relations so the two cannot drift apart.
+	// FK is the parent registry's name for foreign-key columns to registries
+	// we implement, "" otherwise. It is derived from Relations so the two
+	// cannot drift apart.
 	FK string
 }
 
@@ -287,9 +288,11 @@ func init() {
 		for i, c := range r.Columns {
 			r.byName[c.Name] = i
 		}
+		// Only relations to our registries can be traversed (schema_id
+		// points at lamindb_schema, which we do not implement).
 		for _, rel := range Relations {
-			if rel.Table == r.Table {
-				r.Columns[r.byName[rel.Column]].FK = rel.Parent
+			if i, ok := r.byName[rel.Column]; ok && rel.Table == r.Table && rel.Parent != "" {
+				r.Columns[i].FK = rel.Parent
 			}
 		}
 	}
