@@ -1,0 +1,193 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fixtureTar is an instance the real lamindb 2.9.1 made (default init, so
+// with its 56 bionty tables), recorded at /srv/lamin-fixture.
+const fixtureTar = "../../testdata/lamindb-2.9.1/fixture-instance.tar.gz"
+
+// fixtureArtifact is an artifact as the fixture's summary.json records it.
+type fixtureArtifact struct {
+	ID        int64   `json:"id"`
+	UID       string  `json:"uid"`
+	Key       *string `json:"key"`
+	Suffix    string  `json:"suffix"`
+	Size      int64   `json:"size"`
+	Hash      string  `json:"hash"`
+	NFiles    *int64  `json:"n_files"`
+	IsLatest  bool    `json:"is_latest"`
+	BranchID  int64   `json:"branch_id"`
+	StorageID int64   `json:"storage_id"`
+}
+
+type fixtureSummary struct {
+	Instance struct {
+		Slug, ID, UID, StorageUID string
+	} `json:"instance"`
+	Artifacts  map[string]fixtureArtifact `json:"artifacts"`
+	Collection struct {
+		UID          string   `json:"uid"`
+		ArtifactUIDs []string `json:"artifact_uids"`
+	} `json:"collection"`
+}
+
+// extractFixture unpacks the fixture into dir/name (the folder renamed, so
+// that the recorded root differs from where it lies, as for any copied
+// instance) and returns the root and lamindb's summary of it.
+func extractFixture(t *testing.T, dir, name string) (string, fixtureSummary) {
+	t.Helper()
+	tmp := filepath.Join(dir, ".fixture-"+name)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("tar", "xzf", fixtureTar, "-C", tmp).CombinedOutput(); err != nil {
+		t.Fatalf("extract the fixture: %v %s", err, out)
+	}
+	root := filepath.Join(dir, name)
+	if err := os.Rename(filepath.Join(tmp, "lamin-fixture"), root); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(tmp, "lamin-fixture-meta", "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s fixtureSummary
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	os.RemoveAll(tmp)
+	return root, s
+}
+
+// TestLamindbFixture: an instance made by the real lamindb, copied elsewhere,
+// is opened by path (its marker decides, and says so); every branch lists
+// exactly what lamindb recorded; the DataFrame and the folder load; the head
+// of data/v.txt is trashed, restored and purged (the other version becomes
+// the latest, its file goes); the collection's member cannot be purged; new
+// files and a new version are saved; `lamin check` is clean throughout.
+func TestLamindbFixture(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	root, sum := extractFixture(t, e.dir, "copied-fixture")
+	r := e.ok("connect", root)
+	if !strings.Contains(r.stderr, "updated the storage root of anonymous/lamin-fixture from /srv/lamin-fixture to "+root) {
+		t.Errorf("connect did not say what it did:\n%s", r)
+	}
+	checkClean(t, e)
+
+	// Every branch, compared with lamindb's own summary.
+	byUID := map[string]map[string]any{}
+	for _, a := range e.list("artifact", "--branch", "all") {
+		byUID[a["uid"].(string)] = a
+	}
+	if len(byUID) != len(sum.Artifacts) {
+		t.Fatalf("%d artifacts on all branches, lamindb recorded %d", len(byUID), len(sum.Artifacts))
+	}
+	for name, want := range sum.Artifacts {
+		got, ok := byUID[want.UID]
+		if !ok {
+			t.Errorf("%s (%s) not listed", name, want.UID)
+			continue
+		}
+		for _, c := range []struct {
+			field string
+			want  any
+		}{
+			{"id", float64(want.ID)}, {"size", float64(want.Size)}, {"hash", want.Hash}, {"is_latest", want.IsLatest},
+			{"branch_id", float64(want.BranchID)}, {"storage_id", float64(want.StorageID)}, {"suffix", want.Suffix},
+		} {
+			if got[c.field] != c.want {
+				t.Errorf("%s: %s = %v, lamindb recorded %v", name, c.field, got[c.field], c.want)
+			}
+		}
+	}
+	for branch, n := range map[string]int{"main": 4, "trash": 1} {
+		if got := len(e.list("artifact", "--branch", branch)); got != n {
+			t.Errorf("branch %s: %d artifacts, want %d", branch, got, n)
+		}
+	}
+
+	// The DataFrame and the folder load from where the instance now lies.
+	df := sum.Artifacts["df"]
+	p := strings.TrimSpace(e.ok("load", "artifact", "--uid", df.UID).stdout)
+	if want := filepath.Join(root, ".lamindb", df.UID+".parquet"); p != want {
+		t.Errorf("load DataFrame: %s, want %s", p, want)
+	}
+	if fi, err := os.Stat(p); err != nil || fi.Size() != df.Size {
+		t.Errorf("DataFrame bytes: %v %v", fi, err)
+	}
+	folder := strings.TrimSpace(e.ok("load", "artifact", "--key", "raw").stdout)
+	if files := listFiles(t, folder); strings.Join(files, " ") != "a.txt b.txt sub/c.txt" {
+		t.Errorf("folder %s holds %v", folder, files)
+	}
+
+	// Trash, restore and purge the head of data/v.txt.
+	v1, v2 := sum.Artifacts["v1"], sum.Artifacts["v2"]
+	e.ok("delete", "artifact", "--uid", v2.UID)
+	if a := e.list("artifact", "--filter", "uid="+v1.UID); len(a) != 1 || a[0]["is_latest"] != true {
+		t.Errorf("after trashing the head, the other version: %v", a)
+	}
+	e.ok("restore", "artifact", "--uid", v2.UID)
+	e.ok("delete", "artifact", "--uid", v2.UID, "--permanent")
+	if _, err := os.Stat(filepath.Join(root, ".lamindb", v2.UID+".txt")); !os.IsNotExist(err) {
+		t.Errorf("the purged version's file is still there: %v", err)
+	}
+	if a := e.list("artifact", "--filter", "key=data/v.txt"); len(a) != 1 || a[0]["uid"] != v1.UID || a[0]["is_latest"] != true {
+		t.Errorf("data/v.txt after the purge: %v", a)
+	}
+	checkClean(t, e)
+
+	// The collection's member is protected.
+	r = e.want(4, "delete", "artifact", "--uid", sum.Collection.ArtifactUIDs[0], "--permanent")
+	if !strings.Contains(r.stderr, "CollectionArtifact.artifact") {
+		t.Errorf("refusal does not name the relation:\n%s", r)
+	}
+
+	// New files, a dedup against lamindb's row (hashed once), a new version.
+	e.write("new.txt", "new file\n")
+	e.saveUID(e.path("new.txt"), "--key", "new/new.txt")
+	os.MkdirAll(e.path("copy"), 0o755)
+	b, _ := os.ReadFile(filepath.Join(root, ".lamindb", v1.UID+".txt"))
+	e.write("copy/v.txt", string(b))
+	if u := e.saveUID(e.path("copy/v.txt"), "--key", "elsewhere.txt"); u != v1.UID {
+		t.Errorf("the same content as lamindb's %s was saved as a new artifact %s", v1.UID, u)
+	}
+	e.write("v3.txt", "v3\n")
+	u := e.saveUID(e.path("v3.txt"), "--key", "data/v.txt")
+	if u[:16] != v1.UID[:16] || u == v1.UID {
+		t.Errorf("new version %s is not of the family %s", u, v1.UID[:16])
+	}
+	e.ok("update", "artifact", "--uid", u, "--description", "third")
+	e.ok("create", "collection", "--key", "col2", "--artifact", u, "--artifact", v1.UID)
+	e.ok("delete", "artifact", "--filter", "key__startswith=new/", "--dry-run")
+	e.ok("delete", "artifact", "--filter", "key__startswith=new/")
+	e.ok("delete", "artifact", "--filter", "key__startswith=new/", "--branch", "trash", "--permanent", "--yes")
+	checkClean(t, e)
+	if r := e.ok("check", "--deep"); r.stdout != strings.Replace(cleanCheck, "managed files", "bytes with the wrong hash: 0\nmanaged files", 1) {
+		t.Errorf("check --deep:\n%s", r)
+	}
+}
+
+// listFiles lists the files below dir, relative and sorted.
+func listFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
