@@ -755,8 +755,10 @@ func (in *Instance) adoptExisting(ctx context.Context, tx *sqldb.Tx, p *pending,
 func (in *Instance) sameContent(ctx context.Context, tx *sqldb.Tx, sum digest.Sum) (sameHash, same []*Artifact, err error) {
 	// Sorted here, not by SQL: with IN, SQLite would sort through a temporary
 	// b-tree on every save.
+	// "+size": the hash index finds the rows; lamindb's index on size must
+	// not be chosen (many files share a size), whatever the statistics say.
 	sameHash, err = sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash IN (?, ?) AND size = ?`, sum.Hash, altHash(sum.SHA256), sum.Size)
+		WHERE hash IN (?, ?) AND +size = ?`, sum.Hash, altHash(sum.SHA256), sum.Size)
 	if err != nil || len(sameHash) == 0 {
 		return nil, nil, err
 	}

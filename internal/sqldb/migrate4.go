@@ -222,10 +222,14 @@ func columnShare(col string, rows int64) int64 {
 	switch col {
 	case "id", "uid", "created_at", "updated_at", "started_at", "finished_at":
 		return 1
-	case "key", "hash", "size", "name", "_real_key", "root":
+	case "hash", "root":
+		return 1
+	case "key", "name", "_real_key":
 		return 2
-	case "description", "version_tag", "n_observations", "reference", "n_files":
+	case "description", "version_tag", "reference":
 		return 20
+	case "size", "n_observations", "n_files":
+		return 1_000 // many files share a size
 	case "run_id", "transform_id", "initiated_by_run_id":
 		return 1_000
 	case "artifact_id", "collection_id", "ulabel_id", "record_id", "feature_id", "value_id", "schema_id", "type_id":
