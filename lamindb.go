@@ -241,6 +241,9 @@ func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Inst
 		return nil, err
 	}
 	in.db = db
+	if n := db.LamindbNotice(); n != "" {
+		opts.Notify.say(LevelWarning, "%s", n)
+	}
 	if err := in.load(ctx, m); err != nil {
 		db.Close()
 		return nil, err

@@ -191,3 +191,79 @@ func listFiles(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestNewerLamindb: an instance a later lamindb migrated further (a lamindb
+// migration after 0193 in django_migrations) is read with a warning naming
+// that migration, and every write exits 1 with it, changing nothing.
+func TestNewerLamindb(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	root, sum := extractFixture(t, e.dir, "newer")
+	e.ok("connect", root) // records the moved root while it still may
+	db := openDB(t, root)
+	if _, err := db.Exec(`INSERT INTO django_migrations (app, name, applied) VALUES ('lamindb', '0194_v2_10', '2027-03-01 00:00:00')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	const notice = "migrated by a newer lamindb (its django_migrations hold lamindb migration 0194_v2_10"
+	r := e.ok("list", "artifact")
+	if !strings.Contains(r.stderr, "! the instance was "+notice) || !strings.Contains(r.stdout, sum.Artifacts["df"].UID) {
+		t.Errorf("list on a newer lamindb's instance:\n%s", r)
+	}
+	before := e.list("artifact", "--branch", "all")
+	for _, args := range [][]string{
+		{"delete", "artifact", "--uid", sum.Artifacts["v2"].UID},
+		{"save", e.write("n.txt", "n\n"), "--key", "n.txt"},
+		{"update", "artifact", "--uid", sum.Artifacts["v1"].UID, "--description", "x"},
+	} {
+		if r := e.want(1, args...); !strings.Contains(r.stderr, notice) {
+			t.Errorf("%v: the refusal does not name the migration:\n%s", args, r)
+		}
+	}
+	if after := e.list("artifact", "--branch", "all"); len(after) != len(before) {
+		t.Errorf("writes changed the instance: %d artifacts, had %d", len(after), len(before))
+	}
+}
+
+
+// TestOurRowsOutliveLamindbRows: Python lamindb deletes rows without knowing
+// ours. A purged artifact's SHA-256 and audit events, and a storing mark whose
+// artifact row is gone, neither fail `check` nor confuse the repair, and the
+// id is never given to another artifact.
+func TestOurRowsOutliveLamindbRows(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	root := e.init("inst")
+	u := e.saveUID(e.write("a.txt", "a\n"), "--key", "a.txt")
+	e.ok("delete", "artifact", "--uid", u)
+	db := openDB(t, root)
+	var id int64
+	if err := db.QueryRow(`SELECT id FROM lamindb_artifact WHERE uid = ?`, u).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	// What lamindb's artifact.delete(permanent=True) does: the row and the file go.
+	for _, q := range []string{`DELETE FROM lamindb_artifact WHERE uid = '` + u + `'`,
+		`INSERT INTO lamin_storing (artifact_id, owner, tmp_path, started_at) VALUES (9999, 'gone', '.lamindb/.staging/x', '2020-01-01 00:00:00')`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var shas int
+	db.QueryRow(`SELECT count(*) FROM lamin_artifact_sha256 WHERE artifact_id = ?`, id).Scan(&shas)
+	db.Close()
+	if shas != 1 {
+		t.Fatalf("the SHA-256 row should outlive lamindb's row for this test: %d", shas)
+	}
+	os.Remove(filepath.Join(root, ".lamindb", u+".txt"))
+	checkClean(t, e) // the open repaired the mark without a row
+	if r := e.ok("log"); !strings.Contains(r.stdout, u) {
+		t.Errorf("the audit events of the gone artifact are gone:\n%s", r)
+	}
+	// Same content again: a new artifact with a new id, not the gone one.
+	n := e.saveUID(e.write("b.txt", "a\n"), "--key", "a.txt")
+	got := e.list("artifact", "--filter", "uid="+n)
+	if n == u || len(got) != 1 || got[0]["id"] == float64(id) {
+		t.Errorf("the new artifact %s (%v) reuses the gone one %s (id %d)", n, got, u, id)
+	}
+	checkClean(t, e)
+}
