@@ -225,7 +225,6 @@ func TestNewerLamindb(t *testing.T) {
 	}
 }
 
-
 // TestOurRowsOutliveLamindbRows: Python lamindb deletes rows without knowing
 // ours. A purged artifact's SHA-256 and audit events, and a storing mark whose
 // artifact row is gone, neither fail `check` nor confuse the repair, and the
