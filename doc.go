@@ -7,8 +7,9 @@
 // # Instances
 //
 // Init creates an instance: a database at <root>/.lamindb/lamin.db, a marker
-// file .lamindb/storage_uid.txt, and settings under LAMIN_SETTINGS_DIR (default
-// ~/.lamin). Open opens one by name, or the connected one; Connect makes one
+// file .lamindb/storage_uid.txt, and settings in lamindb's settings folder
+// ($LAMIN_SETTINGS_DIR/.lamin, default ~/.lamin). Instances are lamindb 2.9's:
+// Open and Connect open what Python lamindb made, and Python opens ours. Open opens one by name, or the connected one; Connect makes one
 // current; DeleteInstance removes it (refused while .lamindb/ holds artifacts).
 //
 //	inst, err := lamindb.Init(ctx, lamindb.InitOptions{Storage: "./test-delete"})
