@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,7 +197,11 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 	if is.ID == "" {
 		is.ID = uid.InstanceID(owner, name)
 	}
-	if prev, err := opts.Settings.Find(is.Slug()); err == nil && prev.StorageRoot != root && !sameFile(prev.StorageRoot, root) {
+	prev, err := opts.Settings.Find(is.Slug())
+	if err == nil && prev.ID == is.ID {
+		is.env = prev.env // keep what lamindb wrote into the file
+	}
+	if err == nil && prev.StorageRoot != root && !sameFile(prev.StorageRoot, root) {
 		pm, perr := readMarker(markerPath(prev.StorageRoot))
 		_, dberr := os.Stat(filepath.Join(prev.StorageRoot, managedDir, dbFile))
 		switch {
@@ -217,6 +222,10 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 }
 
 func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Instance, error) {
+	if is.DB != "" {
+		return nil, withHint(errorf(ErrInvalid, "instance %s keeps its metadata in %s, which this lamin cannot open yet (only SQLite)", is.Slug(), redactDSN(is.DB)),
+			"open it with Python lamindb")
+	}
 	dbPath := filepath.Join(is.StorageRoot, managedDir, dbFile)
 	if _, err := os.Stat(dbPath); err != nil {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: no database at %s", is.Slug(), dbPath),
@@ -304,4 +313,12 @@ func (in *Instance) load(ctx context.Context, m marker) error {
 	}
 	in.user = u
 	return nil
+}
+
+// redactDSN returns a connection string without its password.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return "a database"
 }

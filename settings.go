@@ -45,6 +45,12 @@ type InstanceSettings struct {
 	Name        string
 	StorageRoot string
 	ID          string // uuid hex
+	// DB is lamindb's connection string for a PostgreSQL instance; "" for
+	// SQLite (the database at <root>/.lamindb/lamin.db).
+	DB string
+	// env holds every key of the file as read, so that rewriting it keeps
+	// what lamindb wrote there (schema_str, keep_artifacts_local, …).
+	env map[string]string
 }
 
 // Slug returns "owner/name".
@@ -137,6 +143,8 @@ func (s Settings) nameTaken(is InstanceSettings) error {
 		"pass --name to choose another name, or connect to it with `lamin connect "+is.Slug()+"`")
 }
 
+// instanceEnv is the settings file as lamindb writes it: its 14 keys in its
+// order, None as null. Keys we do not set keep the value the file had.
 func instanceEnv(is InstanceSettings) []byte {
 	kv := [][2]string{
 		{"lamindb_instance_owner", is.Owner}, {"lamindb_instance_name", is.Name},
@@ -146,6 +154,19 @@ func instanceEnv(is InstanceSettings) []byte {
 		{"lamindb_instance_keep_artifacts_local", "False"}, {"lamindb_instance_api_url", "null"},
 		{"lamindb_instance_schema_id", "null"}, {"lamindb_instance_fine_grained_access", "False"},
 		{"lamindb_instance_db_permissions", "null"}, {"lamindb_instance_is_clone", "False"},
+	}
+	ours := map[string]bool{"lamindb_instance_owner": true, "lamindb_instance_name": true,
+		"lamindb_instance_storage_root": true, "lamindb_instance_id": true}
+	for i, p := range kv {
+		if v, ok := is.env[p[0]]; ok && !ours[p[0]] {
+			if v == "" {
+				v = "null" // python-dotenv reads both as None; lamindb writes null
+			}
+			kv[i][1] = v
+		}
+	}
+	if is.DB != "" {
+		kv[4][1] = is.DB
 	}
 	return envBytes(kv)
 }
@@ -169,9 +190,13 @@ func (s Settings) Disconnect() error {
 }
 
 func parseInstance(kv map[string]string) InstanceSettings {
+	db := kv["lamindb_instance_db"]
+	if db == "null" {
+		db = ""
+	}
 	return InstanceSettings{
 		Owner: kv["lamindb_instance_owner"], Name: kv["lamindb_instance_name"],
-		StorageRoot: kv["lamindb_instance_storage_root"], ID: kv["lamindb_instance_id"],
+		StorageRoot: kv["lamindb_instance_storage_root"], ID: kv["lamindb_instance_id"], DB: db, env: kv,
 	}
 }
 

@@ -266,3 +266,37 @@ func TestOurRowsOutliveLamindbRows(t *testing.T) {
 	}
 	checkClean(t, e)
 }
+
+// TestLamindbSettingsFile: the settings file is lamindb's. What lamindb wrote
+// into it survives a `lamin connect` that rewrites it (the moved root), and a
+// PostgreSQL instance's file is refused with a clear message that does not
+// print the password.
+func TestLamindbSettingsFile(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	root, _ := extractFixture(t, e.dir, "kept")
+	file := filepath.Join(e.settingsDir(), "instance--anonymous--lamin-fixture.env")
+	os.MkdirAll(e.settingsDir(), 0o755)
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(fixtureTar), "lamindb-2.9.1-settings.env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("lamindb_instance_git_repo=null", "lamindb_instance_git_repo=https://example.org/repo",
+		"lamindb_instance_keep_artifacts_local=False", "lamindb_instance_keep_artifacts_local=True").Replace(string(b))
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("connect", root)
+	got, _ := os.ReadFile(file)
+	want := strings.Replace(text, "storage_root=/srv/lamin-fixture", "storage_root="+root, 1)
+	if string(got) != want {
+		t.Errorf("the settings file after connect:\n%s\nwant:\n%s", got, want)
+	}
+
+	pg := strings.Replace(text, "lamindb_instance_db=null", "lamindb_instance_db=postgresql://lamin:s3cret@db.example.org:5432/lamin", 1)
+	os.WriteFile(file, []byte(pg), 0o600)
+	r := e.want(2, "connect", "anonymous/lamin-fixture")
+	if strings.Contains(r.stderr, "s3cret") || !strings.Contains(r.stderr, "postgresql://lamin:xxxxx@db.example.org:5432/lamin") {
+		t.Errorf("a PostgreSQL instance:\n%s", r)
+	}
+}
