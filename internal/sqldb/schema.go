@@ -1,11 +1,16 @@
 package sqldb
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
 	"path"
 	"strings"
 	"time"
@@ -16,7 +21,10 @@ import (
 // The schema of an instance is lamindb's (its django_migrations say which
 // lamindb made it) plus our own lamin_ tables (lamin_goose_db_version says at
 // which of our versions). Three kinds of database reach the same shape:
-//   - a new one gets lamindb 2.9.1's DDL verbatim and our tables (create);
+//   - a new one is a copy of the template (schema/template.db.gz), which
+//     BuildTemplate makes from lamindb 2.9.1's DDL verbatim and our tables:
+//     running ~1000 statements of DDL costs a new instance 0.1 s, copying
+//     their result a few ms (lamindb seeds new instances from a template too);
 //   - one that Python lamindb made has lamindb's tables and gets ours (adopt);
 //   - one made by an earlier release of ours is rebuilt into lamindb's tables
 //     by migration 4 (migrateToLamindb), its rows kept.
@@ -160,28 +168,15 @@ func stamp(ctx context.Context, e execer) error {
 	return nil
 }
 
-// create makes a new database: lamindb's schema, ours, our version recorded.
-func (db *DB) create(ctx context.Context) error {
-	return db.initSchema(ctx, true)
-}
-
 // adopt gives a database made by Python lamindb our own tables (lamindb
-// ignores tables it does not know) and records our version.
+// ignores tables it does not know) and records our version, in one
+// transaction.
 func (db *DB) adopt(ctx context.Context) error {
-	return db.initSchema(ctx, false)
-}
-
-func (db *DB) initSchema(ctx context.Context, withLamindb bool) error {
 	tx, err := db.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(err)
 	}
 	defer tx.Rollback()
-	if withLamindb {
-		if err := createLamindb(ctx, tx); err != nil {
-			return errs.Wrap(errs.ErrDatabase, err, "create the schema of %s: %v", db.path, classify(err))
-		}
-	}
 	if err := execAll(ctx, tx, laminDDL()); err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "create lamin's tables in %s: %v", db.path, classify(err))
 	}
@@ -209,4 +204,91 @@ func Version(dialect string) int64 {
 		newest = max(newest, m.Version)
 	}
 	return newest
+}
+
+// templateFile is the new database every instance starts from; regenerate it
+// with `go generate ./internal/sqldb` after changing the schema (a test
+// fails until then).
+const templateFile = "schema/template.db.gz"
+
+//go:generate go run ./gentemplate schema/template.db.gz
+
+// BuildTemplate creates, at file (which must not exist), the database a new
+// instance starts from: lamindb's schema and django_migrations rows, our
+// tables, planner statistics and our schema version. It is what
+// schema/template.db.gz holds.
+func BuildTemplate(ctx context.Context, file string) error {
+	db, err := sql.Open("sqlite", "file:"+uriPath(file)+"?_pragma=journal_mode(DELETE)&_pragma=foreign_keys(1)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := createLamindb(ctx, tx); err != nil {
+		return err
+	}
+	if err := execAll(ctx, tx, laminDDL()); err != nil {
+		return err
+	}
+	if err := plannerStats(ctx, tx); err != nil {
+		return err
+	}
+	if err := stamp(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `VACUUM`)
+	return err
+}
+
+// writeTemplate creates file as a copy of the template, failing if it exists.
+func writeTemplate(file string) error {
+	b, err := schemaFS.ReadFile(templateFile)
+	if err != nil {
+		return err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, zr)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(file)
+	}
+	return err
+}
+
+// freshen gives a database copied from the template its own times: lamindb's
+// django_migrations rows say when the schema was applied.
+func (db *DB) freshen(ctx context.Context) error {
+	_, err := db.DB.ExecContext(ctx, `UPDATE django_migrations SET applied = ?`, djangoTime(time.Now()))
+	return classify(err)
+}
+
+// fromTemplate reports whether a missing database file was created from the template.
+func fromTemplate(file string) (bool, error) {
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err := writeTemplate(file); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return false, nil // another process created it first
+		}
+		return false, errs.Wrap(errs.ErrDatabase, err, "create the database %s: %v", file, err)
+	}
+	return true, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
@@ -309,4 +310,53 @@ func TestLamindbMigrations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTemplateIsCurrent: the template new databases are copied from is what
+// BuildTemplate makes now (run `go generate ./internal/sqldb` after a
+// schema change): the same schema, statistics and versions.
+func TestTemplateIsCurrent(t *testing.T) {
+	dir := t.TempDir()
+	built := filepath.Join(dir, "built.db")
+	if err := sqldb.BuildTemplate(context.Background(), built); err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(dir, "fresh.db")
+	openClose(t, fresh) // from the template
+	b, f := rawOpen(t, built), rawOpen(t, fresh)
+	if d := diff(schemaOf(t, b, "%"), schemaOf(t, f, "%")); d != "" {
+		t.Errorf("schema/template.db.gz is out of date (go generate ./internal/sqldb):\n%s", d)
+	}
+	for _, q := range []string{
+		`SELECT tbl || ' ' || idx || ' ' || stat FROM sqlite_stat1 ORDER BY tbl, idx`,
+		`SELECT version_id || ' ' || is_applied FROM ` + sqldb.VersionTable + ` ORDER BY id`,
+		`SELECT app || ' ' || name FROM django_migrations ORDER BY id`,
+		`SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'sqlite_%' ORDER BY name`,
+	} {
+		if w, g := column(t, b, q), column(t, f, q); w != g {
+			t.Errorf("%s:\n%s\nwant:\n%s", q, g, w)
+		}
+	}
+	var applied string
+	if err := f.QueryRow(`SELECT min(applied) FROM django_migrations`).Scan(&applied); err != nil || applied < time.Now().UTC().Add(-time.Hour).Format("2006-01-02 15:04") {
+		t.Errorf("a new database's migrations were applied at %s (%v), not now", applied, err)
+	}
+}
+
+func column(t *testing.T, db *sql.DB, q string) string {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "\n")
 }

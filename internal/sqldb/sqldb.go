@@ -297,6 +297,13 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	case opts.ReadOnly:
 		mode = modeQuery
 	}
+	created := false
+	if mode == modeReadWrite {
+		var err error
+		if created, err = fromTemplate(file); err != nil {
+			return nil, err
+		}
+	}
 	_, statErr := os.Stat(file)
 	err := db.connect(ctx, mode)
 	if err != nil && mode == modeStorage {
@@ -318,6 +325,12 @@ func OpenSQLite(ctx context.Context, file string, o ...Options) (*DB, error) {
 	if db.ident, err = os.Stat(file); err != nil {
 		db.DB.Close()
 		return nil, errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, err)
+	}
+	if created {
+		if err := db.freshen(ctx); err != nil {
+			db.DB.Close()
+			return nil, err
+		}
 	}
 	if err := db.checkVersion(ctx); err != nil {
 		db.DB.Close()
@@ -464,8 +477,10 @@ func (db *DB) checkVersion(ctx context.Context) error {
 		return nil
 	case have == 0 && !sh.empty && !sh.lamindb:
 		return errs.New(errs.ErrNotFound, "%s is not a lamindb database (it has no lamindb_branch table)", db.path)
-	case db.readOnly != nil && have == 0 && sh.empty:
-		return errs.New(errs.ErrNotFound, "no lamindb database at %s", db.path)
+	case have == 0 && sh.empty:
+		// New databases are copies of the template; an empty one is what
+		// something else left (lamindb would fail on it too).
+		return errs.New(errs.ErrNotFound, "%s is empty: not a lamindb database", db.path)
 	case db.readOnly != nil && have == 0:
 		// Made by Python lamindb and never opened for writing: our tables
 		// are missing, and a read-only open cannot add them. Empty ones in
@@ -546,7 +561,7 @@ func (db *DB) migrate(ctx context.Context) error {
 			return errs.Wrap(errs.ErrDatabase, err, "read the schema of %s: %v", db.path, classify(err))
 		}
 		if sh.empty {
-			return db.create(ctx)
+			return errs.New(errs.ErrNotFound, "%s is empty: not a lamindb database", db.path)
 		}
 		return db.adopt(ctx)
 	}
