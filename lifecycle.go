@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/lamindb-go/lamindb/internal/fault"
@@ -713,6 +714,9 @@ type purgeSet struct {
 	// early holds rows lamindb deletes before Django's collector runs, so
 	// they protect nothing (table → ids).
 	early map[string]map[int64]bool
+	// occupied holds the child tables that have any row: lamindb has ~40
+	// relations to an artifact, and most of their tables are empty.
+	occupied map[string]bool
 }
 
 func (ps *purgeSet) add(table string, id int64) bool {
@@ -794,6 +798,9 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 	if err != nil {
 		return nil, err
 	}
+	if ps.occupied, err = occupiedTables(ctx, qr, rels); err != nil {
+		return nil, err
+	}
 	if err := in.cascade(ctx, qr, rels, ps, plan); err != nil {
 		return nil, err
 	}
@@ -856,7 +863,7 @@ func (in *Instance) cascade(ctx context.Context, qr querier, rels relationSet, p
 			continue
 		}
 		for _, rel := range rels.to(table) {
-			if rel.Rule != registry.Cascade {
+			if rel.Rule != registry.Cascade || !ps.occupied[rel.Table] {
 				continue
 			}
 			// Records (not link rows) are shown with their uid. Cascades are
@@ -890,6 +897,38 @@ func (in *Instance) cascade(ctx context.Context, qr querier, rels relationSet, p
 	return nil
 }
 
+// occupiedTables returns which of the tables that hold foreign keys have any
+// row, in one statement (the transaction's view: a plan that cascades adds no
+// rows, so it stays true while the plan is made).
+func occupiedTables(ctx context.Context, qr querier, rels relationSet) (map[string]bool, error) {
+	var tables []string
+	seen := map[string]bool{}
+	for _, rs := range rels.byParent {
+		for _, r := range rs {
+			if !seen[r.Table] {
+				seen[r.Table] = true
+				tables = append(tables, r.Table)
+			}
+		}
+	}
+	sort.Strings(tables)
+	out := map[string]bool{}
+	for _, c := range chunks(tables, 400) { // SQLite allows 500 terms in a compound SELECT
+		parts := make([]string, len(c))
+		for i, t := range c {
+			parts[i] = `SELECT ` + strconv.Itoa(i) + ` WHERE EXISTS (SELECT 1 FROM ` + ident(t) + `)`
+		}
+		idx, err := sqldb.Int64s(ctx, qr, strings.Join(parts, ` UNION ALL `))
+		if err != nil {
+			return nil, err
+		}
+		for _, i := range idx {
+			out[c[i]] = true
+		}
+	}
+	return out, nil
+}
+
 // checkProtected adds a blocker for every row, in any table, known or not,
 // that references a row of ps through a PROTECT relation. As in Django, a
 // row that the same delete cascades away protects too: PROTECT is not
@@ -898,7 +937,7 @@ func (in *Instance) cascade(ctx context.Context, qr querier, rels relationSet, p
 func (in *Instance) checkProtected(ctx context.Context, qr querier, rels relationSet, ps *purgeSet, plan *Plan) error {
 	for _, table := range ps.tables {
 		for _, rel := range rels.to(table) {
-			if rel.Rule != registry.Protect {
+			if rel.Rule != registry.Protect || !ps.occupied[rel.Table] {
 				continue
 			}
 			// Another module's table may lack an id column; its rows are

@@ -890,8 +890,9 @@ func (in *Instance) emptyQuarantine(ctx context.Context, r *CheckReport) error {
 	return nil
 }
 
-func chunks(ids []int64, n int) [][]int64 {
-	var out [][]int64
+// chunks splits ids into slices of at most n.
+func chunks[T any](ids []T, n int) [][]T {
+	var out [][]T
 	for len(ids) > n {
 		out = append(out, ids[:n])
 		ids = ids[n:]
