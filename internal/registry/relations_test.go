@@ -34,7 +34,7 @@ func readOnDelete(t *testing.T) []onDeleteFK {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	row := regexp.MustCompile("^\\| \\d+ \\| (\\w+) \\| (\\w+) \\| (\\w+) \\| \\*\\*(\\w+)\\*\\* \\| (?:NOT NULL|NULL) \\| (.*) \\|$")
+	row := regexp.MustCompile(`^\| \d+ \| (\w+) \| (\w+) \| (\w+) \| \*\*(\w+)\*\* \| (?:NOT NULL|NULL) \| (.*) \|$`)
 	field := regexp.MustCompile("`(\\w+)\\.(\\w+)`$")
 	var out []onDeleteFK
 	sc := bufio.NewScanner(f)
