@@ -669,7 +669,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 				}
 			}
 			return nil
-		}, `SELECT `+artifactCols+`, (SELECT sha256 FROM lamin_artifact_sha256 WHERE artifact_id = lamindb_artifact.id) FROM lamindb_artifact WHERE storage_id = ? ORDER BY id`, s.ID)
+		}, `SELECT `+artifactCols+`, (SELECT sha256 FROM lamin_artifact_sha256 WHERE artifact_id = lamindb_artifact.id AND hash = lamindb_artifact.hash) FROM lamindb_artifact WHERE storage_id = ? ORDER BY id`, s.ID)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -728,7 +728,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 		}
 		for _, id := range suspects {
 			var sha sql.NullString
-			a, err := scanArtifact(withExtra(in.db.QueryRowContext(ctx, `SELECT `+artifactCols+`, (SELECT sha256 FROM lamin_artifact_sha256 WHERE artifact_id = lamindb_artifact.id)
+			a, err := scanArtifact(withExtra(in.db.QueryRowContext(ctx, `SELECT `+artifactCols+`, (SELECT sha256 FROM lamin_artifact_sha256 WHERE artifact_id = lamindb_artifact.id AND hash = lamindb_artifact.hash)
 				FROM lamindb_artifact WHERE id = ?`, id), &sha))
 			if sqldb.IsNoRows(err) {
 				continue // purged meanwhile

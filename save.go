@@ -3,7 +3,6 @@ package lamindb
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -622,29 +621,37 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	// outdated folder version, whose files are gone; a sha1-fl collision; a
 	// row whose bytes could not be compared) must not keep the new one out.
 	// The new one then gets the first 22 characters of its SHA-256 (hash
-	// type sha256); an empty file, which never deduplicates, its own uid
-	// (hash type uid). Rows with this hash and size came with the dedup
+	// type sha256); an empty file (which never deduplicates), or one whose
+	// sha256 slot is held too, its own uid (hash type uid). Rows with this hash and size came with the dedup
 	// lookup; a colliding sha1-fl hash of other content (another size) needs
 	// a look of its own (files over 50 MiB only).
-	taken := false
-	for _, o := range p.sameHash {
-		taken = taken || o.StorageID == a.StorageID && *o.Hash == *a.Hash && (o.Key == nil) == (a.Key == nil) && (o.Key == nil || *o.Key == *a.Key)
+	taken := func(h string) bool {
+		for _, o := range p.sameHash {
+			if o.StorageID == a.StorageID && *o.Hash == h && (o.Key == nil) == (a.Key == nil) && (o.Key == nil || *o.Key == *a.Key) {
+				return true
+			}
+		}
+		return false
 	}
-	if (p.sum.HashType == digest.TypeSHA1FL || p.sum.Size == 0) && !taken {
+	mainTaken := taken(*a.Hash)
+	if (p.sum.HashType == digest.TypeSHA1FL || p.sum.Size == 0) && !mainTaken {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND key IS ?`,
 			a.StorageID, *a.Hash, a.Key).Scan(&n); err != nil {
 			return err
 		}
-		taken = n > 0
+		mainTaken = n > 0
 	}
-	switch {
-	case taken && p.sum.Size == 0 && !p.sum.IsDir:
+	switch alt := altHash(p.sum.SHA256); {
+	case !mainTaken:
+	case p.sum.Size > 0 && !taken(alt):
+		ht := hashTypeSHA256
+		a.Hash, a.HashType = &alt, &ht
+	default:
+		// Empty content, or both slots held (a folder whose content went
+		// back and forth): the uid is the artifact's alone.
 		own, ht := a.UID, hashTypeUID
 		a.Hash, a.HashType = &own, &ht
-	case taken:
-		alt, ht := altHash(p.sum.SHA256), hashTypeSHA256
-		a.Hash, a.HashType = &alt, &ht
 	}
 	// Exec and the last insert id, not RETURNING: this is the hot path of a
 	// save, and SQLite's query path costs more per statement.
@@ -664,7 +671,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		}
 		return fmt.Errorf("insert artifact: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256) VALUES (?, ?)`, a.ID, p.sum.SHA256); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256, hash) VALUES (?, ?, ?)`, a.ID, p.sum.SHA256, *a.Hash); err != nil {
 		return err
 	}
 	p.art = a
@@ -796,24 +803,32 @@ func (e *errUnhashed) Error() string {
 	return fmt.Sprintf("internal error: %d dedup candidates are not hashed", len(e.arts))
 }
 
-// sha256s returns the recorded full-content SHA-256 of artifacts, by id.
+// sha256s returns the recorded full-content SHA-256 of artifacts, by id; one
+// recorded for another hash than the row's now (lamindb replaced the bytes)
+// is stale, and left out.
 func (in *Instance) sha256s(ctx context.Context, q querier, arts []*Artifact) (map[int64]string, error) {
 	ids := make([]any, len(arts))
+	hashOf := map[int64]string{}
 	for i, a := range arts {
 		ids[i] = a.ID
+		if a.Hash != nil {
+			hashOf[a.ID] = *a.Hash
+		}
 	}
 	type row struct {
-		id  int64
-		sha string
+		id        int64
+		sha, hash string
 	}
 	rows, err := sqldb.Query(ctx, q, func(s sqldb.Scanner) (row, error) {
 		var r row
-		err := s.Scan(&r.id, &r.sha)
+		err := s.Scan(&r.id, &r.sha, &r.hash)
 		return r, err
-	}, `SELECT artifact_id, sha256 FROM lamin_artifact_sha256 WHERE artifact_id IN (`+sqldb.Placeholders(len(ids))+`)`, ids...)
+	}, `SELECT artifact_id, sha256, hash FROM lamin_artifact_sha256 WHERE artifact_id IN (`+sqldb.Placeholders(len(ids))+`)`, ids...)
 	out := map[int64]string{}
 	for _, r := range rows {
-		out[r.id] = r.sha
+		if h, ok := hashOf[r.id]; ok && h == r.hash {
+			out[r.id] = r.sha
+		}
 	}
 	return out, err
 }
@@ -824,7 +839,8 @@ func (in *Instance) sha256s(ctx context.Context, q querier, arts []*Artifact) (m
 // cannot be read or disagree are not the same content as anything: the notes
 // say why, and this instance does not try them again.
 func (in *Instance) learnSHA256(ctx context.Context, arts []*Artifact, n *notes) error {
-	learned := map[int64]string{}
+	type fact struct{ sha, hash string }
+	learned := map[int64]fact{}
 	for _, a := range arts {
 		st, err := in.storageByID(ctx, in.db, a.StorageID)
 		if err != nil {
@@ -847,16 +863,18 @@ func (in *Instance) learnSHA256(ctx context.Context, arts []*Artifact, n *notes)
 			n.add(LevelWarning, "cannot compare with artifact %s, which has the same hash: its bytes no longer match its row; saving a new artifact", a.UID)
 			in.unverifiable.Store(a.ID, true)
 		default:
-			learned[a.ID] = sum.SHA256
+			learned[a.ID] = fact{sum.SHA256, *a.Hash}
 		}
 	}
 	if len(learned) == 0 {
 		return nil
 	}
 	return in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		for id, sha := range learned {
-			// INSERT OR IGNORE: another process may have learned it first.
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO lamin_artifact_sha256 (artifact_id, sha256) VALUES (?, ?)`, id, sha); err != nil {
+		for id, f := range learned {
+			// Only while the row still has the hash the bytes were checked
+			// against; a stale row (another hash) is replaced.
+			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256, hash)
+				SELECT id, ?, hash FROM lamindb_artifact WHERE id = ? AND hash = ?`, f.sha, id, f.hash); err != nil {
 				return err
 			}
 		}
@@ -873,7 +891,7 @@ func hashMatches(a *Artifact, sum digest.Sum) bool {
 	case a.HashType != nil && *a.HashType == hashTypeSHA256:
 		return *a.Hash == altHash(sum.SHA256)
 	case a.HashType != nil && *a.HashType == hashTypeUID:
-		return sum.Size == 0
+		return true // the uid says nothing of the content; the size and SHA-256 do
 	}
 	return *a.Hash == sum.Hash
 }
@@ -887,15 +905,9 @@ const (
 	hashTypeUID    = "uid"
 )
 
-// altHash is the hash of an artifact whose lamindb hash another row holds:
-// the first 22 characters of its SHA-256 in url-safe base64 (hash type sha256).
-func altHash(sha256hex string) string {
-	b, err := hex.DecodeString(sha256hex)
-	if err != nil {
-		return sha256hex[:min(len(sha256hex), digest.HashLen)]
-	}
-	return base64.RawURLEncoding.EncodeToString(b)[:digest.HashLen]
-}
+// altHash is the hash of an artifact whose lamindb hash another row holds
+// (sqldb.AltHash): the first 22 characters of its SHA-256 in url-safe base64.
+func altHash(sha256hex string) string { return sqldb.AltHash(sha256hex) }
 
 // beingSaved reports whether another save is still writing an artifact's bytes.
 func (in *Instance) beingSaved(ctx context.Context, q querier, a *Artifact) (bool, error) {

@@ -3,6 +3,8 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,6 +45,16 @@ func migrateToLamindb(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	defer conn.Close()
+	// goose records the version in a statement of its own after this
+	// migration committed: a process killed in between left the migration
+	// done and version 3 recorded. Done is done.
+	var done int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'django_migrations'`).Scan(&done); err != nil {
+		return err
+	}
+	if done > 0 {
+		return nil
+	}
 	// Foreign keys cannot be switched inside a transaction; with them on,
 	// dropping the old tables would check every reference to them.
 	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
@@ -99,9 +111,12 @@ func rebuild(ctx context.Context, tx *sql.Tx) error {
 	}
 	// The SHA-256 we kept in _aux moves to our own table; _aux gets back what
 	// lamindb would hold (NULL when nothing else was in it).
-	if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_artifact_sha256 (artifact_id, sha256)
-		SELECT id, json_extract(_aux, '$.sha256') FROM `+v3Prefix+`lamindb_artifact
-		WHERE json_valid(_aux) AND json_type(_aux, '$.sha256') = 'text'`); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_artifact_sha256 (artifact_id, sha256, hash)
+		SELECT id, json_extract(_aux, '$.sha256'), hash FROM `+v3Prefix+`lamindb_artifact
+		WHERE json_valid(_aux) AND json_type(_aux, '$.sha256') = 'text' AND hash IS NOT NULL`); err != nil {
+		return err
+	}
+	if err := freeSlots(ctx, tx); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE `+v3Prefix+`lamindb_artifact SET _aux = CASE
@@ -129,6 +144,73 @@ func rebuild(ctx context.Context, tx *sql.Tx) error {
 		}
 	}
 	return plannerStats(ctx, tx)
+}
+
+// freeSlots gives the rows of the old artifact table that would share one of
+// lamindb's unique slots, (storage, key, hash) or (storage, hash) without key,
+// the hash our saves now give them (docs/differences.md): earlier releases let
+// empty files (which never deduplicate) and outdated folder versions share
+// one. The oldest keeps the slot; a later one takes its SHA-256's 22
+// characters (hash type sha256) when that is free, else its uid (hash type
+// uid). Their recorded SHA-256 follows the hash.
+func freeSlots(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, uid, storage_id, coalesce(key, char(0)), coalesce(size, 0),
+		coalesce(json_extract(_aux, '$.sha256'), '') FROM (
+			SELECT *, row_number() OVER (PARTITION BY storage_id, key IS NULL, coalesce(key, ''), hash ORDER BY id) AS n
+			FROM `+v3Prefix+`lamindb_artifact WHERE hash IS NOT NULL)
+		WHERE n > 1 ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	type dup struct {
+		id            int64
+		uid, key, sha string
+		storage, size int64
+	}
+	var dups []dup
+	for rows.Next() {
+		var d dup
+		if err := rows.Scan(&d.id, &d.uid, &d.storage, &d.key, &d.size, &d.sha); err != nil {
+			rows.Close()
+			return err
+		}
+		dups = append(dups, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, d := range dups {
+		hash, typ := d.uid, "uid"
+		if alt := AltHash(d.sha); d.size > 0 && alt != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+v3Prefix+`lamindb_artifact
+				WHERE storage_id = ? AND coalesce(key, char(0)) = ? AND hash = ?`, d.storage, d.key, alt).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				hash, typ = alt, "sha256"
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE `+v3Prefix+`lamindb_artifact SET hash = ?, _hash_type = ? WHERE id = ?`, hash, typ, d.id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE lamin_artifact_sha256 SET hash = ? WHERE artifact_id = ?`, hash, d.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AltHash is the hash of an artifact whose lamindb hash another row holds in
+// its unique slot: the first 22 characters of its SHA-256 (hex) in url-safe
+// base64 (hash type sha256); "" for a malformed SHA-256.
+func AltHash(sha256hex string) string {
+	b, err := hex.DecodeString(sha256hex)
+	if err != nil || len(b) != 32 {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(b)[:22]
 }
 
 // commonColumns lists the columns the old and the new table share.

@@ -53,6 +53,17 @@ func lamindbDDL() []string { return statements("schema/lamindb-2.9.1.sql") }
 // laminDDL returns the DDL of our own tables at the newest version.
 func laminDDL() []string { return statements("schema/lamin.sql") }
 
+// laminTables returns the names of our own tables.
+func laminTables() []string {
+	var out []string
+	for _, s := range laminDDL() {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(s), "CREATE TABLE "); ok {
+			out = append(out, strings.Fields(rest)[0])
+		}
+	}
+	return out
+}
+
 // laminTableDDL returns the statements of laminDDL that create table (and its indexes).
 func laminTableDDL(table string) []string {
 	var out []string

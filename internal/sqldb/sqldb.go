@@ -20,6 +20,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -64,6 +65,7 @@ type DB struct {
 	stale    int64       // an older schema version a read-only open could not migrate
 	// lamindbNotice says why lamindb's migrations make the database read-only.
 	lamindbNotice string
+	mode          int // how the pool was opened (modeReadWrite, …)
 	opts          Options
 
 	mu    sync.Mutex
@@ -374,15 +376,19 @@ func (db *DB) connect(ctx context.Context, mode int) error {
 		}
 		// mode=ro: a read-only connection never checkpoints the WAL or
 		// removes it when it closes, so a dry run writes nothing at all.
+		// (query_only is set by readerHook, after it made what it needs.)
 		q.Set("mode", "ro")
-		q.Add("_pragma", "query_only(1)")
 		db.readOnly = errs.New(errs.ErrReadOnly, "this command only reads the instance (internal error: it tried to write)")
 	default:
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
 	}
-	sdb, err := sql.Open("sqlite", "file:"+uriPath(file)+"?"+q.Encode())
+	driverName := "sqlite"
+	if mode != modeReadWrite {
+		driverName = readerDriver
+	}
+	sdb, err := sql.Open(driverName, "file:"+uriPath(file)+"?"+q.Encode())
 	if err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "open %s: %v", file, err)
 	}
@@ -393,7 +399,7 @@ func (db *DB) connect(ctx context.Context, mode int) error {
 		sdb.Close()
 		return errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, classify(err))
 	}
-	db.DB = sdb
+	db.DB, db.mode = sdb, mode
 	return nil
 }
 
@@ -483,9 +489,18 @@ func (db *DB) checkVersion(ctx context.Context) error {
 		return errs.New(errs.ErrNotFound, "%s is empty: not a lamindb database", db.path)
 	case db.readOnly != nil && have == 0:
 		// Made by Python lamindb and never opened for writing: our tables
-		// are missing, and a read-only open cannot add them. Empty ones in
-		// this connection's temporary schema stand in.
-		return db.tempLaminTables(ctx)
+		// are missing, and a read-only open cannot add them; readerHook
+		// makes empty stand-ins. (A database that only lamindb's
+		// migrations make read-only was opened for writing: reopen it.)
+		if db.mode == modeReadWrite {
+			why := db.readOnly
+			db.DB.Close()
+			if err := db.connect(ctx, modeQuery); err != nil {
+				return err
+			}
+			db.readOnly = why
+		}
+		return nil
 	case db.readOnly != nil:
 		db.stale = have // read it as it is; the caller warns
 		return nil
@@ -514,21 +529,48 @@ func (db *DB) checkLamindb(sh dbShape) error {
 // is empty.
 func (db *DB) LamindbNotice() string { return db.lamindbNotice }
 
-// tempLaminTables creates our tables, empty, in the connection's temporary
-// schema, for reading an instance that does not have them yet.
-func (db *DB) tempLaminTables(ctx context.Context) error {
-	conn, err := db.DB.Conn(ctx)
+// readerDriver is the SQLite driver of read-only opens: every connection it
+// makes gets readerHook.
+const readerDriver = "sqlite-lamin-reader"
+
+func init() {
+	d := &sqlite.Driver{}
+	d.RegisterConnectionHook(readerHook)
+	sql.Register(readerDriver, d)
+}
+
+// readerHook prepares a read-only connection: our tables that the database
+// lacks (one Python lamindb made and nobody opened for writing; one of an
+// older schema) are created empty in the connection's temporary schema, so
+// that reads of them find nothing instead of failing; then the connection
+// is made query-only. It runs for every new connection of the pool.
+func readerHook(conn sqlite.ExecQuerierContext, _ string) error {
+	ctx := context.Background()
+	rows, err := conn.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'lamin%'`, nil)
 	if err != nil {
-		return classify(err)
+		return err
 	}
-	defer conn.Close()
-	for _, st := range laminDDL() {
-		st = strings.Replace(st, "CREATE TABLE ", "CREATE TEMP TABLE ", 1)
-		if _, err := conn.ExecContext(ctx, st); err != nil {
-			return errs.Wrap(errs.ErrDatabase, err, "read %s: %v", db.path, classify(err))
+	have := map[string]bool{}
+	vals := make([]driver.Value, 1)
+	for rows.Next(vals) == nil {
+		if name, ok := vals[0].(string); ok {
+			have[name] = true
 		}
 	}
-	return nil
+	rows.Close()
+	for _, table := range laminTables() {
+		if have[table] {
+			continue
+		}
+		for _, st := range laminTableDDL(table) {
+			st = strings.Replace(st, "CREATE TABLE ", "CREATE TEMP TABLE ", 1)
+			if _, err := conn.ExecContext(ctx, st, nil); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = conn.ExecContext(ctx, `PRAGMA query_only = 1`, nil)
+	return err
 }
 
 // migrate brings the schema up to date under an exclusive lock on the

@@ -61,8 +61,11 @@ CREATE TABLE lamin_setting (
 -- hash (sha1-fl reads only the first and last 50 MiB) and the size. Artifacts
 -- that Python lamindb saved have none until a dedup candidate is hashed once.
 -- Artifact ids are never reused (AUTOINCREMENT), so a row whose artifact is
--- gone can never describe another one.
+-- gone can never describe another one. hash is the artifact's lamindb hash the
+-- SHA-256 was taken with: Python's artifact.replace() keeps the id and changes
+-- the bytes and the hash, which makes the row stale (ignored, learned again).
 CREATE TABLE lamin_artifact_sha256 (
     artifact_id integer PRIMARY KEY,
-    sha256 char(64) NOT NULL
+    sha256 char(64) NOT NULL,
+    hash varchar(22) NOT NULL
 );
