@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	ln "github.com/lamindb-go/lamindb"
 )
@@ -190,5 +191,76 @@ func TestHostileDryRunOfPythonInstance(t *testing.T) {
 	defer in.Close()
 	if n, err := in.Artifacts().Count(context.Background()); err != nil || n == 0 {
 		t.Fatalf("count: %d %v", n, err)
+	}
+}
+
+// A moved (or copied) instance opened read-only — read-only storage, or, as
+// here, migrated by a newer lamindb — cannot record where it now lies. Reads
+// of the default storage follow the marker, but `lamin check` walks the root
+// the database recorded: it reports every row of the copy as "rows without
+// bytes" (or, when the original still exists, checks the original's files and
+// lists them as the copy's "managed files without rows").
+func TestHostileCheckOfMovedReadOnlyInstance(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "xzf", "testdata/lamindb-2.9.1/fixture-instance.tar.gz", "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("extract: %v %s", err, out)
+	}
+	root := filepath.Join(dir, "lamin-fixture") // recorded at /srv/lamin-fixture
+	db := openRW(t, filepath.Join(root, ".lamindb", "lamin.db"))
+	if _, err := db.Exec(`INSERT INTO django_migrations (app, name, applied) VALUES ('lamindb', '0194_later', '2030-01-01')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	in, err := ln.Connect(context.Background(), root, ln.Options{Settings: ln.SettingsIn(filepath.Join(dir, "settings"))})
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer in.Close()
+	if r, err := in.Check(context.Background(), ln.CheckOptions{}); err != nil || !r.OK() {
+		t.Fatalf("check of the moved read-only copy: %+v %v", r, err)
+	}
+}
+
+// lamindb_setup's own files in .lamindb/ are not orphans: the legacy storage
+// marker `_is_initialized` (lamindb renames it to storage_uid.txt when it
+// marks the root; instances of old lamindb have only it, and lamin cannot
+// open those: "its marker storage_uid.txt is missing"), the cloud-SQLite
+// locker's `_exclusion/` folder, and `lamin.db.gz`. `lamin check` lists them
+// as "managed files without rows" and `--repair` quarantines them.
+func TestHostileRepairSparesLamindbFiles(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "xzf", "testdata/lamindb-2.9.1/fixture-instance.tar.gz", "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("extract: %v %s", err, out)
+	}
+	root := filepath.Join(dir, "lamin-fixture")
+	managed := filepath.Join(root, ".lamindb")
+	marker, err := os.ReadFile(filepath.Join(managed, "storage_uid.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	for name, content := range map[string][]byte{"_is_initialized": marker, "_exclusion/0123/lock": []byte("x")} {
+		p := filepath.Join(managed, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+		os.Chtimes(filepath.Dir(p), old, old)
+	}
+	in, err := ln.Connect(context.Background(), root, ln.Options{Settings: ln.SettingsIn(filepath.Join(dir, "settings"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, err := in.Check(context.Background(), ln.CheckOptions{Repair: true, Grace: ln.NoGrace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.OrphanFiles) > 0 || len(r.Repaired) > 0 {
+		t.Errorf("lamindb's own files are reported or repaired: orphans %v, repaired %v", r.OrphanFiles, r.Repaired)
+	}
+	if _, err := os.Stat(filepath.Join(managed, "_is_initialized")); err != nil {
+		t.Errorf("the legacy marker was moved: %v", err)
 	}
 }

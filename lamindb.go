@@ -61,6 +61,11 @@ type Instance struct {
 	// compare (unreadable, or not what their row says): not tried again.
 	unverifiable sync.Map
 
+	// here is the storage location whose marker opened the instance, at the
+	// root where it lies now (a read-only open of a moved instance cannot
+	// record it).
+	here Storage
+
 	mu          sync.Mutex
 	storage     Storage             // the default storage location
 	storageList []Storage           // cache of the registered storage locations
@@ -288,6 +293,7 @@ func (in *Instance) load(ctx context.Context, m marker) error {
 		}
 		st.Root = root
 	}
+	in.here = st
 	if def, ok, err := in.defaultStorageSetting(ctx); err != nil {
 		return fmt.Errorf("default storage: %w", err)
 	} else if ok {

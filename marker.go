@@ -1,7 +1,9 @@
 package lamindb
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +17,15 @@ const (
 	dbFile        = "lamin.db"
 	stagingDir    = ".staging"    // our working folder for bytes being written
 	quarantineDir = ".quarantine" // suspect files check --repair set aside
+	legacyMarker  = "_is_initialized"
 )
+
+// lamindbSetupFile reports whether a name in .lamindb/ is one of lamindb_setup's
+// own: its legacy marker, the cloud-SQLite locker's folder, a database
+// template. They belong to no artifact, and are not orphans either.
+func lamindbSetupFile(name string) bool {
+	return name == legacyMarker || name == "_exclusion" || name == dbFile+".gz"
+}
 
 // isDBFile reports whether a name in .lamindb/ is the database or one of SQLite's files beside it.
 func isDBFile(n string) bool {
@@ -80,8 +90,16 @@ type marker struct{ storageUID, slug, instanceID, instanceUID string }
 
 func markerPath(root string) string { return filepath.Join(root, managedDir, markerFile) }
 
+// readMarker reads a storage marker; where there is none, lamindb's legacy
+// marker .lamindb/_is_initialized beside it (which lamindb renames when it
+// marks the root again) is read instead.
 func readMarker(path string) (marker, error) {
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if lb, lerr := os.ReadFile(filepath.Join(filepath.Dir(path), legacyMarker)); lerr == nil {
+			b, err = lb, nil
+		}
+	}
 	if err != nil {
 		return marker{}, err
 	}

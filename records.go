@@ -257,6 +257,9 @@ func (in *Instance) storages(ctx context.Context) ([]Storage, error) {
 		return nil, err
 	}
 	for i := range out {
+		if out[i].ID == in.here.ID && in.here.Root != "" {
+			out[i].Root = in.here.Root // where it lies now, recorded or not
+		}
 		if r, err := resolvePath(filepath.FromSlash(out[i].Root)); err == nil {
 			out[i].resolved = r
 		}

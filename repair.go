@@ -186,9 +186,19 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 		if err != nil {
 			return errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
 		}
-		if forward {
+		if forward || a != nil && !ongoing(a.Aux) {
+			// The bytes are in place; or another client (Python lamindb,
+			// whose dedup stores the bytes of a row flagged "storage
+			// ongoing" again) took the row over and cleared the flag: it
+			// is no longer ours to undo.
 			what = "completed save of " + a.UID
-			_, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id)
+			if !forward {
+				what = "left artifact " + a.UID + " to the client that completed it"
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing+` WHERE id = ?`, id)
 			return err
 		}
 		what = fmt.Sprintf("removed half-saved artifact id %d", id)
@@ -686,7 +696,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			parts := strings.SplitN(rest, "/", 3)
 			var key string
 			switch {
-			case len(parts) == 1 && (parts[0] == markerFile || isDBFile(parts[0])):
+			case len(parts) == 1 && (parts[0] == markerFile || isDBFile(parts[0])) || lamindbSetupFile(parts[0]):
 				continue
 			case parts[0] == quarantineDir:
 				r.Quarantined = append(r.Quarantined, st.LocalPath(e.Key))

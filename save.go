@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -268,8 +269,29 @@ func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing+` WHERE id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// storageOngoing is lamindb's _aux of an artifact whose bytes are still
+// being stored (_storage_ongoing); clearOngoing is the SQL that removes it.
+const (
+	storageOngoing = `{"so":1}`
+	clearOngoing   = `CASE WHEN json_remove(_aux, '$.so') IN ('{}', 'null') THEN NULL ELSE json_remove(_aux, '$.so') END`
+)
+
+// ongoing reports whether an artifact's _aux says its bytes are being stored.
+func ongoing(aux *string) bool {
+	if aux == nil {
+		return false
+	}
+	var v struct {
+		SO any `json:"so"`
+	}
+	return json.Unmarshal([]byte(*aux), &v) == nil && v.SO != nil && v.SO != false && v.SO != float64(0)
 }
 
 // prepare validates, converts and hashes one item; it touches no row. Bad
@@ -615,6 +637,10 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	}
 	if p.inPlace == nil {
 		p.staging = managedDir + "/" + stagingDir + "/" + a.UID + "-" + uid.New(8)
+		// lamindb's own "storage ongoing" flag, so that Python lamindb
+		// does not hand out a row whose bytes are not in place yet (its
+		// dedup stores the bytes again instead); cleared with our mark.
+		a.Aux = strPtr(storageOngoing)
 	}
 	// lamindb's unique keys are (storage, key, hash) and (storage, hash): a
 	// row that holds this hash but is not this content's artifact (an
@@ -657,11 +683,11 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	// save, and SQLite's query path costs more per statement.
 	res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
-		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?)`,
+		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?)`,
 		a.UID, a.Key, a.RealKey, a.Description, a.Suffix, a.Kind, a.Otype, a.Size, a.Hash, a.NFiles, a.NObservations,
 		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, formatTime(a.CreatedAt),
-		formatTime(a.CreatedAt))
+		formatTime(a.CreatedAt), a.Aux)
 	if err == nil {
 		a.ID, err = res.LastInsertId()
 	}

@@ -119,6 +119,11 @@ func rebuild(ctx context.Context, tx *sql.Tx) error {
 	if err := freeSlots(ctx, tx); err != nil {
 		return err
 	}
+	// Saves in flight get lamindb's own flag, as our saves now set it.
+	if _, err := tx.ExecContext(ctx, `UPDATE `+v3Prefix+`lamindb_artifact SET _aux = '{"so":1}'
+		WHERE id IN (SELECT artifact_id FROM lamin_storing WHERE tmp_path IS NOT NULL)`); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE `+v3Prefix+`lamindb_artifact SET _aux = CASE
 		WHEN json_remove(_aux, '$.sha256') IN ('{}', 'null') THEN NULL ELSE json_remove(_aux, '$.sha256') END
 		WHERE json_valid(_aux) AND json_type(_aux, '$.sha256') IS NOT NULL`); err != nil {

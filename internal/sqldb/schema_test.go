@@ -360,3 +360,41 @@ func column(t *testing.T, db *sql.DB, q string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestOpenWaitsForRollbackWriter: a database Python lamindb uses is in
+// SQLite's rollback-journal mode; opening it switches it to WAL, which needs a
+// moment without writers. An open while Python holds a write transaction
+// waits for it, as any write does, instead of failing at once.
+func TestOpenWaitsForRollbackWriter(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "lamin.db")
+	replay(t, "schema-sqlite.sql", file)
+	py, err := sql.Open("sqlite", "file:"+file+"?_pragma=journal_mode(DELETE)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer py.Close()
+	conn, err := py.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), `BEGIN IMMEDIATE`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), `UPDATE lamindb_space SET description = 'python' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(time.Second)
+		conn.ExecContext(context.Background(), `COMMIT`)
+		conn.Close()
+	}()
+	db, err := sqldb.OpenSQLite(context.Background(), file, sqldb.Options{BusyTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("open while another client writes: %v", err)
+	}
+	defer db.Close()
+	var d string
+	if err := db.QueryRowContext(context.Background(), `SELECT description FROM lamindb_space WHERE id = 1`).Scan(&d); err != nil || d != "python" {
+		t.Fatalf("after the other client committed: %q %v", d, err)
+	}
+}

@@ -395,7 +395,10 @@ func (db *DB) connect(ctx context.Context, mode int) error {
 	sdb.SetMaxOpenConns(1)
 	sdb.SetMaxIdleConns(1)
 	sdb.SetConnMaxLifetime(0)
-	if err := sdb.PingContext(ctx); err != nil {
+	// Opening runs the pragmas; switching a database another client uses
+	// in rollback mode (Python lamindb) to WAL needs a moment without its
+	// writers: wait for it as for any write.
+	if err := db.retryBusy(ctx, func() error { return sdb.PingContext(ctx) }); err != nil {
 		sdb.Close()
 		return errs.Wrap(errs.ErrDatabase, err, "open the database %s: %v", file, classify(err))
 	}
