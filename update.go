@@ -95,7 +95,10 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 					}
 					return err
 				}
-				if !r.art.KeyIsVirtual || r.art.RealKey != nil {
+				// A virtual key is metadata: the bytes stay where they are
+				// (at the uid, or at _real_key for a file registered in place
+				// under another key). Only a key that is the path is refused.
+				if !r.art.KeyIsVirtual {
 					return errorf(ErrRefused, "the key of %s is a real path in storage; moving files is not supported", r.uid)
 				}
 			}

@@ -165,6 +165,10 @@ func TestCtrlC(t *testing.T) {
 		e.write("big.bin", strings.Repeat("x", 1<<20))
 		p := e.holdAt("save-mid-write", "save", "big.bin", "--key", "big.bin")
 		p.signal(syscall.SIGINT)
+		// Go delivers the signal to its handler asynchronously: let it
+		// cancel the work before the held step goes on (the rest of the
+		// copy takes less time than that delivery can).
+		time.Sleep(300 * time.Millisecond)
 		p.release()
 		r := p.wait()
 		if r.code != 130 || !strings.Contains(r.stderr, "interrupted") {
@@ -201,6 +205,7 @@ func TestCtrlC(t *testing.T) {
 				p.signal(sig)
 			}
 			if tc.release {
+				time.Sleep(300 * time.Millisecond) // the signal reaches its handler first (see above)
 				p.release()
 			}
 			r := p.wait()
