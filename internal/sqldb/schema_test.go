@@ -368,7 +368,8 @@ func column(t *testing.T, db *sql.DB, q string) string {
 func TestOpenWaitsForRollbackWriter(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "lamin.db")
 	replay(t, "schema-sqlite.sql", file)
-	py, err := sql.Open("sqlite", "file:"+file+"?_pragma=journal_mode(DELETE)")
+	// Python's sqlite3 waits 5 s for a lock by default (Django keeps that).
+	py, err := sql.Open("sqlite", "file:"+file+"?_pragma=journal_mode(DELETE)&_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,16 +384,21 @@ func TestOpenWaitsForRollbackWriter(t *testing.T) {
 	if _, err := conn.ExecContext(context.Background(), `UPDATE lamindb_space SET description = 'python' WHERE id = 1`); err != nil {
 		t.Fatal(err)
 	}
+	committed := make(chan error, 1)
 	go func() {
 		time.Sleep(time.Second)
-		conn.ExecContext(context.Background(), `COMMIT`)
+		_, err := conn.ExecContext(context.Background(), `COMMIT`)
 		conn.Close()
+		committed <- err
 	}()
 	db, err := sqldb.OpenSQLite(context.Background(), file, sqldb.Options{BusyTimeout: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatalf("open while another client writes: %v", err)
 	}
 	defer db.Close()
+	if err := <-committed; err != nil {
+		t.Fatalf("the other client's commit: %v", err)
+	}
 	var d string
 	if err := db.QueryRowContext(context.Background(), `SELECT description FROM lamindb_space WHERE id = 1`).Scan(&d); err != nil || d != "python" {
 		t.Fatalf("after the other client committed: %q %v", d, err)
