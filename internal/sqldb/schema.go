@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -259,7 +260,9 @@ func BuildTemplate(ctx context.Context, file string) error {
 	return err
 }
 
-// writeTemplate creates file as a copy of the template, failing if it exists.
+// writeTemplate creates file as a copy of the template, failing if it
+// exists. The copy is written beside it and linked into place, so that
+// another process opening file never reads half a template.
 func writeTemplate(file string) error {
 	b, err := schemaFS.ReadFile(templateFile)
 	if err != nil {
@@ -269,18 +272,22 @@ func writeTemplate(file string) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.CreateTemp(filepath.Dir(file), filepath.Base(file)+".template-*")
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(f, zr)
+	defer os.Remove(f.Name())
+	err = f.Chmod(0o644) // as SQLite creates a database (CreateTemp makes 0600)
+	if err == nil {
+		_, err = io.Copy(f, zr)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(file)
+		return err
 	}
-	return err
+	return os.Link(f.Name(), file)
 }
 
 // freshen gives a database copied from the template its own times: lamindb's
