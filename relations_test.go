@@ -39,8 +39,8 @@ func newFixture(t *testing.T) *fixture {
 // modules and as a default instance has it (with bionty's tables); their
 // section 1 has one statement a line.
 var (
-	lamindbDDL = filepath.Join("internal", "registry", "testdata", "schema-sqlite.sql")
-	biontyDDL  = filepath.Join("internal", "registry", "testdata", "schema-sqlite-default-with-bionty.sql")
+	lamindbDDL = filepath.Join("testdata", "lamindb-2.9.1", "schema-sqlite.sql")
+	biontyDDL  = filepath.Join("testdata", "lamindb-2.9.1", "schema-sqlite-default-with-bionty.sql")
 )
 
 // tables creates lamindb 2.9.1 tables with their exact DDL and indexes from

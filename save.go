@@ -668,7 +668,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		}
 		mainTaken = n > 0
 	}
-	switch alt := altHash(p.sum.SHA256); {
+	switch alt := sqldb.AltHash(p.sum.SHA256); {
 	case !mainTaken:
 	case p.sum.Size > 0 && !taken(alt):
 		ht := hashTypeSHA256
@@ -791,7 +791,7 @@ func (in *Instance) sameContent(ctx context.Context, tx *sqldb.Tx, sum digest.Su
 	// "+size": the hash index finds the rows; lamindb's index on size must
 	// not be chosen (many files share a size), whatever the statistics say.
 	sameHash, err = sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact
-		WHERE hash IN (?, ?) AND +size = ?`, sum.Hash, altHash(sum.SHA256), sum.Size)
+		WHERE hash IN (?, ?) AND +size = ?`, sum.Hash, sqldb.AltHash(sum.SHA256), sum.Size)
 	if err != nil || len(sameHash) == 0 {
 		return nil, nil, err
 	}
@@ -915,7 +915,7 @@ func hashMatches(a *Artifact, sum digest.Sum) bool {
 	case a.Hash == nil:
 		return false
 	case a.HashType != nil && *a.HashType == hashTypeSHA256:
-		return *a.Hash == altHash(sum.SHA256)
+		return *a.Hash == sqldb.AltHash(sum.SHA256)
 	case a.HashType != nil && *a.HashType == hashTypeUID:
 		return true // the uid says nothing of the content; the size and SHA-256 do
 	}
@@ -930,10 +930,6 @@ const (
 	hashTypeSHA256 = "sha256"
 	hashTypeUID    = "uid"
 )
-
-// altHash is the hash of an artifact whose lamindb hash another row holds
-// (sqldb.AltHash): the first 22 characters of its SHA-256 in url-safe base64.
-func altHash(sha256hex string) string { return sqldb.AltHash(sha256hex) }
 
 // beingSaved reports whether another save is still writing an artifact's bytes.
 func (in *Instance) beingSaved(ctx context.Context, q querier, a *Artifact) (bool, error) {

@@ -300,3 +300,28 @@ func TestLamindbSettingsFile(t *testing.T) {
 		t.Errorf("a PostgreSQL instance:\n%s", r)
 	}
 }
+
+// TestLaminEnvPrefix: with LAMIN_ENV naming an environment other than prod,
+// instance settings files carry its prefix, as lamindb names them; prod and
+// unset mean none. The two environments do not see each other's instances.
+func TestLaminEnvPrefix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, tc := range []struct{ env, name, file string }{
+		{"LAMIN_ENV=staging", "st", "staging--instance--anonymous--st.env"},
+		{"LAMIN_ENV=prod", "pr", "instance--anonymous--pr.env"},
+	} {
+		if r := e.exec([]string{tc.env}, "", "init", "--storage", e.path(tc.name)); r.code != 0 {
+			t.Fatalf("%s init: %s", tc.env, r)
+		}
+		if !fileExists(filepath.Join(e.settingsDir(), tc.file)) {
+			t.Errorf("%s: no settings file %s", tc.env, tc.file)
+		}
+	}
+	if r := e.exec([]string{"LAMIN_ENV=staging"}, "", "connect", "anonymous/pr"); r.code != 3 {
+		t.Errorf("staging sees prod's instance:\n%s", r)
+	}
+	if r := e.exec([]string{"LAMIN_ENV=staging"}, "", "connect", "anonymous/st"); r.code != 0 {
+		t.Errorf("staging does not see its own instance:\n%s", r)
+	}
+}

@@ -17,8 +17,9 @@ import (
 	"github.com/lamindb-go/lamindb/internal/registry"
 )
 
-// The files in testdata are copies of reference/lamindb-2.9.1: facts about
-// lamindb 2.9.1 that the declarations reproduce.
+// referenceDir holds the project's copies of reference/lamindb-2.9.1: facts
+// about lamindb 2.9.1 that the declarations reproduce.
+var referenceDir = filepath.Join("..", "..", "testdata", "lamindb-2.9.1")
 
 // onDeleteFK is one row of on-delete.md's tables.
 type onDeleteFK struct {
@@ -26,10 +27,10 @@ type onDeleteFK struct {
 	Declared                    string // Model.field of the declaration, "" for inherited or auto-created fields
 }
 
-// readOnDelete parses every foreign key of testdata/on-delete.md.
+// readOnDelete parses every foreign key of on-delete.md.
 func readOnDelete(t *testing.T) []onDeleteFK {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "on-delete.md"))
+	f, err := os.Open(filepath.Join(referenceDir, "on-delete.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestRelationsMatchOnDelete(t *testing.T) {
 // database.
 func loadDDL(t *testing.T, file string) *sql.DB {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", file))
+	b, err := os.ReadFile(filepath.Join(referenceDir, file))
 	if err != nil {
 		t.Fatal(err)
 	}

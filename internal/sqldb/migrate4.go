@@ -69,8 +69,8 @@ func migrateToLamindb(ctx context.Context, db *sql.DB) error {
 	if err := rebuild(ctx, tx); err != nil {
 		return err
 	}
-	bad, err := rowCount(ctx, tx, `SELECT count(*) FROM pragma_foreign_key_check`)
-	if err != nil {
+	var bad int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_foreign_key_check`).Scan(&bad); err != nil {
 		return err
 	}
 	if bad > 0 {
@@ -238,12 +238,6 @@ func scanStrings(ctx context.Context, q execer, query string, args ...any) ([]st
 		out = append(out, s)
 	}
 	return out, rows.Err()
-}
-
-func rowCount(ctx context.Context, tx *sql.Tx, query string) (int64, error) {
-	var n int64
-	err := tx.QueryRowContext(ctx, query).Scan(&n)
-	return n, err
 }
 
 // plannerStats writes fixed planner statistics (sqlite_stat1) that describe a

@@ -189,16 +189,23 @@ func (db *DB) adopt(ctx context.Context) error {
 		return classify(err)
 	}
 	defer tx.Rollback()
-	if err := execAll(ctx, tx, laminDDL()); err != nil {
+	if err := createLamin(ctx, tx); err != nil {
 		return errs.Wrap(errs.ErrDatabase, err, "create lamin's tables in %s: %v", db.path, classify(err))
 	}
-	if err := plannerStats(ctx, tx); err != nil {
+	return classify(tx.Commit())
+}
+
+// createLamin creates our tables beside lamindb's, the planner statistics for
+// lamindb's indexes, and records our version: what a database lamindb's
+// schema is in needs from us, in the caller's transaction.
+func createLamin(ctx context.Context, e execer) error {
+	if err := execAll(ctx, e, laminDDL()); err != nil {
 		return err
 	}
-	if err := stamp(ctx, tx); err != nil {
-		return errs.Wrap(errs.ErrDatabase, err, "record the schema version of %s: %v", db.path, classify(err))
+	if err := plannerStats(ctx, e); err != nil {
+		return err
 	}
-	return classify(tx.Commit())
+	return stamp(ctx, e)
 }
 
 // Version is the newest schema version of ours this binary knows: the SQL
@@ -244,13 +251,7 @@ func BuildTemplate(ctx context.Context, file string) error {
 	if err := createLamindb(ctx, tx); err != nil {
 		return err
 	}
-	if err := execAll(ctx, tx, laminDDL()); err != nil {
-		return err
-	}
-	if err := plannerStats(ctx, tx); err != nil {
-		return err
-	}
-	if err := stamp(ctx, tx); err != nil {
+	if err := createLamin(ctx, tx); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
