@@ -198,7 +198,7 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 			if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing+` WHERE id = ?`, id)
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing(tx)+` WHERE id = ?`, id)
 			return err
 		}
 		what = fmt.Sprintf("removed half-saved artifact id %d", id)
@@ -335,7 +335,7 @@ func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, demo
 			return err
 		}
 		if len(heads) == 0 {
-			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = 1 WHERE id = ?`, *demoted)
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = TRUE WHERE id = ?`, *demoted)
 			return err
 		}
 	}
@@ -451,9 +451,9 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 				var n int
 				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (
 						SELECT COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) AS k
-						FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id WHERE s.root = ?1)
-					WHERE k = ?2 OR substr(k, 1, length(?2) + 1) = ?2 || '/' OR substr(?2, 1, length(k) + 1) = k || '/'`,
-					it.root, it.path).Scan(&n); err != nil {
+						FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id WHERE s.root = ?) AS registered
+					WHERE k = ? OR substr(k, 1, length(?) + 1) = ? || '/' OR substr(?, 1, length(k) + 1) = k || '/'`,
+					it.root, it.path, it.path, it.path, it.path).Scan(&n); err != nil {
 					return err
 				}
 				if n > 0 {
@@ -865,7 +865,7 @@ func (in *Instance) claimed(ctx context.Context, tx querier, f orphan) (bool, er
 	if len(name) < 16 {
 		return false, nil
 	}
-	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND uid >= ? AND uid < ?`,
+	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND `+in.db.PrefixRange("uid"), 
 		f.storage.ID, name[:16], name[:16]+"~")
 	if err != nil {
 		return false, err
