@@ -865,7 +865,7 @@ func (in *Instance) claimed(ctx context.Context, tx querier, f orphan) (bool, er
 	if len(name) < 16 {
 		return false, nil
 	}
-	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND `+in.db.PrefixRange("uid"), 
+	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND `+in.db.PrefixRange("uid"),
 		f.storage.ID, name[:16], name[:16]+"~")
 	if err != nil {
 		return false, err
