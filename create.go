@@ -48,6 +48,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 	var rec Record
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) (err error) {
+		*n = notes{} // a re-run of the transaction says only its own
 		defer func() {
 			if err == nil {
 				rec, err = (&Query{in: in, reg: reg}).getByID(ctx, tx, id)

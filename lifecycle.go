@@ -338,6 +338,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 		var d *deletion
 		n := &notes{}
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			*n = notes{} // a re-run of the transaction says only its own
 			var rows []rowInfo
 			var err error
 			if asked == nil {
@@ -682,6 +683,7 @@ func (q *Query) Restore(ctx context.Context, o RestoreOptions) (*Plan, error) {
 	var plan *Plan
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		*n = notes{} // a re-run of the transaction says only its own
 		var moving []rowInfo
 		var err error
 		if plan, moving, err = planRestore(ctx, tx); err != nil {

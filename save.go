@@ -175,6 +175,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 	for attempt := 0; ; attempt++ {
 		n = &notes{}
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			*n = notes{} // a re-run of the transaction says only its own
 			for _, p := range ps {
 				if err := in.register(ctx, tx, p, n); err != nil {
 					return err
@@ -1038,6 +1039,7 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 func (in *Instance) beginPublish(ctx context.Context, p *pending) (bool, error) {
 	published := false
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		published = false // a re-run of the transaction decides afresh
 		var latest bool
 		err := tx.QueryRowContext(ctx, `SELECT is_latest FROM lamindb_artifact WHERE id = ?`, p.art.ID).Scan(&latest)
 		if sqldb.IsNoRows(err) {
