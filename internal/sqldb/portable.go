@@ -1,7 +1,6 @@
 package sqldb
 
 import (
-	"context"
 	"fmt"
 	"time"
 )
@@ -32,12 +31,7 @@ func (db *DB) Time(t time.Time) any {
 // default collation does not, so it uses the pattern operators that lamindb's
 // varchar_pattern_ops indexes serve. lo and hi are SQL expressions ("?" for
 // an argument).
-func (db *DB) ByteRange(col, lo, hi string) string {
-	if db.postgres() {
-		return "(" + col + " ~>=~ " + lo + " AND " + col + " ~<~ " + hi + ")"
-	}
-	return "(" + col + " >= " + lo + " AND " + col + " < " + hi + ")"
-}
+func (db *DB) ByteRange(col, lo, hi string) string { return db.Dialect.ByteRange(col, lo, hi) }
 
 // PrefixRange is ByteRange for the keys that start with an argument: the
 // predicate takes the two arguments PrefixArgs gives.
@@ -57,22 +51,6 @@ func (db *DB) JSONWithout(col, key string) string {
 	}
 	rest := "json_remove(" + col + ", '$." + key + "')"
 	return "CASE WHEN " + rest + " IN ('{}', 'null') THEN NULL ELSE " + rest + " END"
-}
-
-// InsertID runs an INSERT of one row and returns the new row's id: on
-// SQLite through the last insert id (the cheapest way on the hot path of a
-// save), on PostgreSQL through RETURNING id.
-func (tx *Tx) InsertID(ctx context.Context, query string, args ...any) (int64, error) {
-	var id int64
-	if tx.db.postgres() {
-		err := tx.QueryRowContext(ctx, query+" RETURNING id", args...).Scan(&id)
-		return id, err
-	}
-	res, err := tx.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.LastInsertId()
 }
 
 // On returns the database a DB or Tx runs on, whose dialect renders the
