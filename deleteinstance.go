@@ -53,8 +53,13 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 	ro := opts
 	ro.ReadOnly = true
 	in, err := openSettings(ctx, is, ro)
+	if err != nil && is.DB != "" && !o.DryRun && postgresHoldsNoInstance(ctx, is, ro) {
+		// The PostgreSQL database holds no instance any more: a deletion
+		// cut off after it dropped the tables. Finish it.
+		return forgetInstance(is, o, opts)
+	}
 	if err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, dbFile)); os.IsNotExist(serr) && !o.DryRun {
+		if _, serr := os.Stat(filepath.Join(dir, dbFile)); os.IsNotExist(serr) && !o.DryRun && is.DB == "" {
 			// Only the settings are left: forget them.
 			return forgetInstance(is, o, opts)
 		}
@@ -99,20 +104,42 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 			return withHint(errorf(ErrChanged, "instance %s changed since you were asked: %s now holds %d objects (%s); nothing was deleted",
 				is.Slug(), dir, len(now.Blocked), strings.Join(now.Blocked, ", ")), "look at it again: `lamin delete "+is.Name+" --dry-run`")
 		}
+		if is.DB != "" {
+			// PostgreSQL drops the tables in this transaction, first: a
+			// writer waiting for them finds them gone once it commits, and a
+			// deletion cut off after that finds an empty database and
+			// finishes (the marker goes only after the commit).
+			return tx.DropInstance(ctx)
+		}
 		// Removed while the write lock is held: a writer waiting for it
 		// finds its database gone (sqldb checks the file) and writes nothing.
-		for _, p := range d.Remove[:len(d.Remove)-2] {
-			if err := fault.RemoveAll(p); err != nil {
-				return errorf(ErrStorage, "delete instance: %v", err)
-			}
+		if err := removeAll(d.Remove[:len(d.Remove)-2]); err != nil {
+			return err
 		}
 		return errDeleted // roll back: nothing to commit to a deleted database
 	})
 	in.db.Close()
+	if is.DB != "" && err == nil {
+		opts.Notify.say(LevelImportant, "dropped the instance's tables from the PostgreSQL database %s; the database itself stays", sqldb.RedactDSN(is.DB))
+		err = removeAll(d.Remove[:len(d.Remove)-2])
+		if err == nil {
+			err = errDeleted
+		}
+	}
 	if err != errDeleted {
 		return d, err
 	}
 	return d, finishInstanceDeletion(is, dir, opts)
+}
+
+// removeAll removes the instance's files and folders, in order.
+func removeAll(paths []string) error {
+	for _, p := range paths {
+		if err := fault.RemoveAll(p); err != nil {
+			return errorf(ErrStorage, "delete instance: %v", err)
+		}
+	}
+	return nil
 }
 
 // errDeleted ends the transaction that deleted the instance's files.

@@ -22,6 +22,11 @@ type InitOptions struct {
 	Storage string
 	// Name defaults to the lower-cased last component of Storage.
 	Name string
+	// DB is a PostgreSQL connection string (postgresql://user[:password]@host[:port]/dbname)
+	// of an empty database the instance gets for its metadata; "" keeps
+	// them in SQLite at <root>/.lamindb/lamin.db. The settings file records
+	// it without the password (PGPASSWORD or ~/.pgpass give it later).
+	DB string
 }
 
 // Init creates an instance with its database at <root>/.lamindb/lamin.db and
@@ -43,6 +48,9 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	if err := checkName("storage path", o.Storage); err != nil {
 		return nil, err
 	}
+	if o.DB != "" && !isPostgresURL(o.DB) {
+		return nil, errorf(ErrInvalid, "--db %s: pass a PostgreSQL connection string (postgresql://user@host:port/dbname)", sqldb.RedactDSN(o.DB))
+	}
 	root, err := resolvePath(o.Storage)
 	if err != nil {
 		return nil, &Error{Class: ErrInvalid, Msg: "storage " + o.Storage, Err: err}
@@ -61,6 +69,9 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	}
 	user, loggedIn := opts.Settings.User()
 	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
+	if o.DB != "" {
+		is.DB, is.dsn = withoutPassword(o.DB), o.DB
+	}
 	instUID := uid.InstanceUID(is.ID)
 	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
 		return nil, opts.Settings.nameTaken(is)
@@ -126,10 +137,23 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 		created = append(created, marker)
 	}
 	fault.Hit(fault.InitAfterMarker)
-	if err = createDatabase(ctx, dbPath, storageUID, root, user, instUID, opts); err != nil {
-		return nil, err
+	if o.DB != "" {
+		var seeded bool
+		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil && seeded {
+				// Only what this call made: never an instance found there.
+				dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
+			}
+		}()
+	} else {
+		if err = createDatabase(ctx, dbPath, storageUID, root, user, instUID, opts); err != nil {
+			return nil, err
+		}
+		created = append(created, dbPath)
 	}
-	created = append(created, dbPath)
 	fault.Hit(fault.InitAfterDB)
 	if err = opts.Settings.createInstance(is); err != nil {
 		return nil, err
@@ -159,17 +183,8 @@ func createDatabase(ctx context.Context, dbPath, storageUID, root string, user U
 	if err != nil {
 		return err
 	}
-	now := formatTime(opts.Now())
 	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		for _, s := range []struct {
-			q    string
-			args []any
-		}{
-			{`INSERT INTO lamindb_user (id, uid, handle, name, created_at, updated_at) VALUES (1, ?, ?, NULL, ?, ?)`, []any{user.UID, user.Handle, now, now}},
-			{`INSERT INTO lamindb_space (id, uid, name, description, created_at, created_by_id) VALUES (1, 'aaaaaaaaaaaa', 'all', 'Every team & user with access to the instance has access.', ?, 1)`, []any{now}},
-			{`INSERT INTO lamindb_branch (id, uid, name, description, created_at, space_id, created_by_id) VALUES (-1, 'tttttttttttt', 'trash', 'The trash.', ?, 1, 1), (0, 'aaaaaaaaaaaa', 'archive', 'The archive.', ?, 1, 1), (1, 'mmmmmmmmmmmm', 'main', 'The main & default branch of the instance.', ?, 1, 1)`, []any{now, now, now}},
-			{`INSERT INTO lamindb_storage (id, uid, root, type, region, instance_uid, created_at, updated_at, created_by_id) VALUES (1, ?, ?, 'local', NULL, ?, ?, ?, 1)`, []any{storageUID, filepath.ToSlash(root), instUID, now, now}},
-		} {
+		for _, s := range seedRows(storageUID, root, user, instUID, db.Time(opts.Now())) {
 			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,10 +191,6 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 		return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no instance at %s: %s is missing or unreadable", root, markerPath(root)),
 			"pass the storage root of an instance (the folder that holds .lamindb/)")
 	}
-	if _, err := os.Stat(filepath.Join(root, managedDir, dbFile)); err != nil {
-		return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no database at %s: the folder is a storage location of instance %s, not its default storage", filepath.Join(root, managedDir, dbFile), m.slug),
-			"connect to the instance by name, or by the root that holds its database")
-	}
 	owner, name, ok := strings.Cut(m.slug, "/")
 	if !ok || ValidateInstanceName(name) != nil || owner == "" {
 		return InstanceSettings{}, errorf(ErrInvalid, "the marker %s names no valid instance (instance_slug=%q)", markerPath(root), m.slug)
@@ -205,6 +200,15 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 		is.ID = uid.InstanceID(owner, name)
 	}
 	prev, err := opts.Settings.Find(is.Slug())
+	if _, serr := os.Stat(filepath.Join(root, managedDir, dbFile)); serr != nil {
+		// No SQLite database here: a PostgreSQL instance's settings (from
+		// its init, or copied from another machine) say where it is.
+		if err != nil || prev.ID != is.ID || prev.DB == "" {
+			return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no database at %s: the folder is a storage location of instance %s, not its default storage", filepath.Join(root, managedDir, dbFile), m.slug),
+				"connect to the instance by name, or by the root that holds its database")
+		}
+		is.DB = prev.DB
+	}
 	if err == nil && prev.ID == is.ID {
 		is.env = prev.env // keep what lamindb wrote into the file
 	}
@@ -229,12 +233,11 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 }
 
 func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Instance, error) {
-	if is.DB != "" {
-		return nil, withHint(errorf(ErrInvalid, "instance %s keeps its metadata in %s, which this lamin cannot open yet (only SQLite)", is.Slug(), redactDSN(is.DB)),
-			"open it with Python lamindb")
+	if is.DB != "" && !isPostgresURL(is.DB) {
+		return nil, errorf(ErrInvalid, "instance %s keeps its metadata in %s, which is neither SQLite nor PostgreSQL", is.Slug(), sqldb.RedactDSN(is.DB))
 	}
 	dbPath := filepath.Join(is.StorageRoot, managedDir, dbFile)
-	if _, err := os.Stat(dbPath); err != nil {
+	if _, err := os.Stat(dbPath); err != nil && is.DB == "" {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: no database at %s", is.Slug(), dbPath),
 			"if the folder moved, connect to it where it is now with `lamin connect DIR`; `lamin delete "+is.Name+" --force` forgets the instance")
 	}
@@ -242,17 +245,22 @@ func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Inst
 	m, err := readMarker(markerPath(is.StorageRoot))
 	if err != nil {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: its marker %s is missing or unreadable", is.Slug(), markerPath(is.StorageRoot)),
-			"the folder is not (or no longer) a lamindb storage root")
+			"the folder is not (or no longer) a lamindb storage root; if it moved, connect to it where it is now with `lamin connect DIR`")
 	}
 	if m.instanceUID != "" && m.instanceUID != instUID {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: the folder %s now holds instance %s (uid %s), not this one (uid %s)", is.Slug(), is.StorageRoot, m.slug, m.instanceUID, instUID),
 			"connect to the folder with `lamin connect "+is.StorageRoot+"`")
 	}
 	in := &Instance{opts: opts, settings: is, uid: instUID, owner: processOwner()}
-	db, err := sqldb.OpenSQLite(ctx, dbPath, sqldb.Options{ReadOnly: opts.ReadOnly, WriteWait: opts.WriteWait,
-		Waiting: func(d time.Duration) {
-			opts.Notify.say(LevelImportant, "waiting for another process to finish writing to %s (%s so far)", is.Slug(), d.Round(time.Second))
-		}})
+	var db *sqldb.DB
+	if is.DB != "" {
+		db, err = openPostgres(ctx, is.connString(), is.Slug(), opts)
+	} else {
+		db, err = sqldb.OpenSQLite(ctx, dbPath, sqldb.Options{ReadOnly: opts.ReadOnly, WriteWait: opts.WriteWait,
+			Waiting: func(d time.Duration) {
+				opts.Notify.say(LevelImportant, "waiting for another process to finish writing to %s (%s so far)", is.Slug(), d.Round(time.Second))
+			}})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -321,12 +329,4 @@ func (in *Instance) load(ctx context.Context, m marker) error {
 	}
 	in.user = u
 	return nil
-}
-
-// redactDSN returns a connection string without its password.
-func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return "a database"
 }

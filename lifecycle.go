@@ -225,6 +225,14 @@ func (in *Instance) rowsByID(ctx context.Context, qr querier, reg *registry.Regi
 }
 
 func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Registry, where string, args []any) ([]rowInfo, error) {
+	// Inside a write transaction on PostgreSQL the rows a plan rests on are
+	// locked until commit (in id order, so two plans do not deadlock): a row
+	// another transaction changed or deleted since this one's snapshot fails
+	// it, and it runs again on what is there now.
+	lock := ""
+	if _, ok := qr.(*sqldb.Tx); ok && sqldb.On(qr).Dialect.ForUpdate() != "" {
+		lock = " FOR UPDATE OF t"
+	}
 	if reg.Name == "artifact" {
 		return sqldb.Query(ctx, qr, func(s sqldb.Scanner) (rowInfo, error) {
 			a, err := scanArtifact(s)
@@ -238,7 +246,7 @@ func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Regi
 				r.label = *a.Description
 			}
 			return r, nil
-		}, `SELECT `+prefixCols(artifactCols, "t.")+` FROM lamindb_artifact t WHERE `+where+` ORDER BY t.id`, args...)
+		}, `SELECT `+prefixCols(artifactCols, "t.")+` FROM lamindb_artifact t WHERE `+where+` ORDER BY t.id`+lock, args...)
 	}
 	cols := []string{"t.id", "t.uid", "COALESCE(CAST(t." + reg.NameField + " AS TEXT), '')"}
 	for _, c := range []string{"branch_id", "is_latest", "is_locked", "is_type"} {
@@ -254,7 +262,7 @@ func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Regi
 		var r rowInfo
 		err := s.Scan(&r.id, &r.uid, &r.label, &r.branch, &r.latest, &r.locked, &r.isType)
 		return r, err
-	}, `SELECT `+strings.Join(cols, ", ")+` FROM `+reg.Table+` t WHERE `+where+` ORDER BY t.id`, args...)
+	}, `SELECT `+strings.Join(cols, ", ")+` FROM `+reg.Table+` t WHERE `+where+` ORDER BY t.id`+lock, args...)
 }
 
 func prefixCols(cols, prefix string) string {

@@ -663,7 +663,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	mainTaken := taken(*a.Hash)
 	if (p.sum.HashType == digest.TypeSHA1FL || p.sum.Size == 0) && !mainTaken {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND key IS ?`,
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND key IS NOT DISTINCT FROM ?`,
 			a.StorageID, *a.Hash, a.Key).Scan(&n); err != nil {
 			return err
 		}

@@ -204,7 +204,7 @@ func withSiblings(ctx context.Context, tx *sqldb.Tx, table string, stemLen int, 
 	stem := "substr(h.uid, 1, " + fmt.Sprint(stemLen) + ")"
 	for _, c := range chunks(ids, 500) {
 		found, err := sqldb.Int64s(ctx, tx, `SELECT h.id FROM `+table+` h WHERE h.id IN (`+placeholders(len(c))+`)
-			AND EXISTS (SELECT 1 FROM `+table+` b WHERE `+sqldb.On(tx).ByteRange("b.uid", stem, stem+" || '~'")+` AND b.id <> h.id)`, int64Args(c)...)
+			AND EXISTS (SELECT 1 FROM `+table+` b WHERE `+sqldb.On(tx).ByteRange("b.uid", stem, "("+stem+" || '~')")+` AND b.id <> h.id)`, int64Args(c)...)
 		if err != nil {
 			return nil, err
 		}

@@ -473,6 +473,41 @@ func (db *DB) DropInstance(ctx context.Context) error {
 		return classify(err)
 	}
 	defer tx.Rollback()
+	if err := db.dropInstance(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(err)
+	}
+	db.forgetStatements()
+	return nil
+}
+
+// DropInstance is DB.DropInstance inside the transaction, so that what the
+// transaction checked before (no save landed meanwhile) holds when the
+// tables go; they go when it commits.
+func (tx *Tx) DropInstance(ctx context.Context) error {
+	if tx.db.Dialect.Name() != "postgres" {
+		return errs.New(errs.ErrInvalid, "DropInstance is for PostgreSQL instances; a SQLite instance is deleted with its file")
+	}
+	if err := tx.db.dropInstance(ctx, tx.Tx); err != nil {
+		return err
+	}
+	tx.db.forgetStatements()
+	return nil
+}
+
+// forgetStatements closes the prepared statements, which name dropped tables.
+func (db *DB) forgetStatements() {
+	db.mu.Lock()
+	for _, st := range db.stmts {
+		st.Close()
+	}
+	db.stmts = nil
+	db.mu.Unlock()
+}
+
+func (db *DB) dropInstance(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(bootstrapLock)); err != nil {
 		return classify(err)
 	}
@@ -511,15 +546,6 @@ func (db *DB) DropInstance(ctx context.Context) error {
 			return errs.Wrap(errs.ErrDatabase, err, "drop the instance's functions in %s: %v", db.path, classify(err))
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return classify(err)
-	}
-	db.mu.Lock()
-	for _, st := range db.stmts {
-		st.Close()
-	}
-	db.stmts = nil
-	db.mu.Unlock()
 	return nil
 }
 
