@@ -24,7 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 	rand.Read(big)
 	put := func(t *testing.T, s blob.Store, key, content string) {
 		t.Helper()
-		n, err := s.Put(ctx, key, strings.NewReader(content))
+		n, err := s.Put(ctx, key, strings.NewReader(content), int64(len(content)))
 		if err != nil || n != int64(len(content)) {
 			t.Fatalf("Put(%s)=%d,%v", key, n, err)
 		}
@@ -53,7 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 			wantContent(t, s, "k", []byte("short"))
 		}},
 		{"put and read back a large file", func(t *testing.T, s blob.Store) {
-			if n, err := s.Put(ctx, "big/x.bin", bytes.NewReader(big)); err != nil || n != int64(len(big)) {
+			if n, err := s.Put(ctx, "big/x.bin", bytes.NewReader(big), -1); err != nil || n != int64(len(big)) {
 				t.Fatalf("Put=%d,%v", n, err)
 			}
 			wantContent(t, s, "big/x.bin", big)
@@ -145,7 +145,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 				if err := s.Delete(ctx, k); err == nil {
 					t.Errorf("Delete(%q) succeeded", k)
 				}
-				if _, err := s.Put(ctx, k, strings.NewReader("x")); err == nil {
+				if _, err := s.Put(ctx, k, strings.NewReader("x"), 1); err == nil {
 					t.Errorf("Put(%q) succeeded", k)
 				}
 			}
@@ -165,7 +165,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 		{"a cancelled put stops", func(t *testing.T, s blob.Store) {
 			cctx, cancel := context.WithCancel(ctx)
 			r := &cancelAfter{r: bytes.NewReader(big), n: 1 << 20, cancel: cancel}
-			if _, err := s.Put(cctx, "cancelled", r); err == nil {
+			if _, err := s.Put(cctx, "cancelled", r, -1); err == nil {
 				t.Fatal("Put went on after its context was cancelled")
 			}
 		}},
@@ -179,7 +179,7 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 				contents[c] = true
 				wg.Go(func() {
 					tmp := "staging/" + string(rune('a'+i))
-					if _, err := s.Put(ctx, tmp, strings.NewReader(c)); err != nil {
+					if _, err := s.Put(ctx, tmp, strings.NewReader(c), -1); err != nil {
 						t.Error(err)
 						return
 					}
