@@ -395,6 +395,21 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return int64(n), err
 	}
+	var peek [1]byte
+	if err == nil && size < 0 {
+		// Exactly one part's worth, or more? An object of one full part
+		// goes up in one request, as one of known size does, so that its
+		// ETag is the same however it was put.
+		k, perr := io.ReadFull(src, peek[:])
+		switch {
+		case errors.Is(perr, io.EOF):
+			err = io.EOF
+		case perr != nil:
+			return int64(n), perr
+		default:
+			src = io.MultiReader(bytes.NewReader(peek[:k]), src)
+		}
+	}
 	if err != nil { // it all fit in one part
 		if size >= 0 && int64(n) != size {
 			return int64(n), tooLong(int64(n))
@@ -767,7 +782,16 @@ func (s *Store) moveFolder(ctx context.Context, from, to string, objs []minio.Ob
 	for range 8 {
 		wg.Go(func() {
 			for oi := range work {
-				if err := s.copyObject(cctx, oi.Key, toObj+strings.TrimPrefix(oi.Key, fromObj), oi.Size); err != nil {
+				dst := toObj + strings.TrimPrefix(oi.Key, fromObj)
+				var err error
+				if strings.HasSuffix(oi.Key, "/") {
+					// A folder marker is made anew: some servers (versitygw)
+					// store it as a directory and refuse to copy it.
+					_, err = s.core.PutObject(cctx, s.bucket, dst, bytes.NewReader(nil), 0, "", "", minio.PutObjectOptions{})
+				} else {
+					err = s.copyObject(cctx, oi.Key, dst, oi.Size)
+				}
+				if err != nil {
 					select {
 					case errs <- s.wrap("rename", strings.TrimPrefix(oi.Key, s.prefix), err):
 					default:
