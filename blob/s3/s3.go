@@ -230,7 +230,13 @@ func (s *Store) Check(ctx context.Context) error {
 		return s.wrap("check", "", err)
 	}
 	if !ok {
-		return s.wrap("check", "", minio.ErrorResponse{Code: "NoSuchBucket", StatusCode: 404})
+		// A HEAD answer has no body, and some servers (versitygw) answer an
+		// unknown access key with 404 too: a listing says which it was.
+		_, err := s.core.ListObjectsV2(s.bucket, s.prefix, "", "", "/", 1)
+		if err == nil {
+			err = minio.ErrorResponse{Code: "NoSuchBucket", StatusCode: http.StatusNotFound}
+		}
+		return s.wrap("check", "", err)
 	}
 	return nil
 }
@@ -289,10 +295,11 @@ func (s *Store) wrap(op, key string, err error) error {
 	switch {
 	case resp.Code == "NoSuchBucket":
 		return fmt.Errorf("%s %s: %w: %q at %s", op, s.url(key), blob.ErrNoBucket, s.bucket, s.endpoint)
-	case resp.Code == "NoSuchKey" || resp.Code == "NotFound" || resp.StatusCode == http.StatusNotFound && resp.Code != "NoSuchUpload":
+	case resp.Code == "NoSuchKey" || resp.Code == "NotFound" || resp.StatusCode == http.StatusNotFound && resp.Code == "":
 		return &fs.PathError{Op: op, Path: s.url(key), Err: fs.ErrNotExist}
 	case resp.Code == "InvalidAccessKeyId" || resp.Code == "SignatureDoesNotMatch" || resp.Code == "AccessDenied" ||
-		resp.Code == "InvalidToken" || resp.Code == "ExpiredToken" || resp.StatusCode == http.StatusForbidden:
+		resp.Code == "InvalidToken" || resp.Code == "ExpiredToken" || resp.StatusCode == http.StatusForbidden ||
+		resp.Code == "XAdminUserNotFound": // versitygw's answer to an unknown access key, with status 404
 		id := s.keyID
 		if id == "" {
 			id = "(none)"
@@ -629,7 +636,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // DeleteMany removes the objects at and below keys, in requests of up to
 // 1000 objects. The object at a key is deleted without looking first (S3
 // deletes of missing objects succeed); each key costs one listing of what
-// is below it.
+// is below it, eight at a time.
 func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 	for _, k := range keys {
 		if err := checkKey(k); err != nil {
@@ -639,32 +646,52 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 	ch := make(chan minio.ObjectInfo, 1000)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var listErr error
-	listed := make(chan struct{})
+	var (
+		mu      sync.Mutex
+		listErr error
+	)
+	todo := make(chan string)
+	var listers sync.WaitGroup
+	for range min(8, len(keys)) {
+		listers.Go(func() {
+			send := func(name string) bool {
+				select {
+				case ch <- minio.ObjectInfo{Key: name}:
+					return true
+				case <-lctx.Done():
+					return false
+				}
+			}
+			for k := range todo {
+				if !send(s.object(k)) {
+					return
+				}
+				for oi := range s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: s.object(k) + "/", Recursive: true}) {
+					if oi.Err != nil {
+						mu.Lock()
+						if listErr == nil {
+							listErr = s.wrap("delete", k, oi.Err)
+						}
+						mu.Unlock()
+						cancel()
+						return
+					}
+					if !send(oi.Key) {
+						return
+					}
+				}
+			}
+		})
+	}
 	go func() {
-		defer close(listed)
 		defer close(ch)
-		send := func(name string) bool {
-			select {
-			case ch <- minio.ObjectInfo{Key: name}:
-				return true
-			case <-lctx.Done():
-				return false
-			}
-		}
+		defer listers.Wait()
+		defer close(todo)
 		for _, k := range keys {
-			if !send(s.object(k)) {
+			select {
+			case todo <- k:
+			case <-lctx.Done():
 				return
-			}
-			for oi := range s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: s.object(k) + "/", Recursive: true}) {
-				if oi.Err != nil {
-					listErr = s.wrap("delete", k, oi.Err)
-					cancel()
-					return
-				}
-				if !send(oi.Key) {
-					return
-				}
 			}
 		}
 	}()
@@ -675,8 +702,11 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 			cancel()
 		}
 	}
-	cancel() // the lister may wait to send to a remover that stopped
-	<-listed
+	cancel() // the listers may wait to send to a remover that stopped
+	for range ch {
+	}
+	mu.Lock()
+	defer mu.Unlock()
 	if listErr != nil {
 		return listErr
 	}
