@@ -44,6 +44,13 @@ type env struct {
 	ctx context.Context
 }
 
+// with returns e for a subtest: helpers report to t.
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 // partSize is the store's part size, or 8 MiB for stores without parts, so
 // that the cases around part boundaries run everywhere.
 func (e *env) partSize() int64 {
@@ -96,6 +103,7 @@ var cases = []struct {
 			{"empty, size given", "", 3},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				e := e.with(t)
 				e.put("k", "previous")
 				_, err := e.s.Put(e.ctx, "k", strings.NewReader(tc.content), tc.size)
 				if !errors.Is(err, blob.ErrSize) {
@@ -134,6 +142,7 @@ var cases = []struct {
 			{"two parts exactly", 2 * ps, true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				e := e.with(t)
 				data := randomBytes(uint64(i), tc.size)
 				size := int64(-1)
 				var r io.Reader = onlyReader{bytes.NewReader(data)}
@@ -171,6 +180,7 @@ var cases = []struct {
 			{500, 0, nil},
 		} {
 			t.Run(fmt.Sprintf("%d+%d", tc.off, tc.n), func(t *testing.T) {
+				e := e.with(t)
 				rc, err := e.s.OpenRange(e.ctx, "r", tc.off, tc.n)
 				if err != nil {
 					t.Fatal(err)
@@ -221,6 +231,7 @@ var cases = []struct {
 			{"after the first part, size unknown", 3 * ps, 3 * ps / 2, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				e := e.with(t)
 				e.put("k", "previous")
 				ctx, cancel := context.WithCancel(e.ctx)
 				defer cancel()
@@ -569,6 +580,7 @@ var cases = []struct {
 			{"large, size unknown", 2*e.partSize() + 7, false},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				e := e.with(t)
 				var calls, last, lastTotal atomic.Int64
 				var back atomic.Bool
 				ctx := blob.WithProgress(e.ctx, func(done, total int64) {
