@@ -48,7 +48,8 @@ import (
 //     AbortUploads removes it. No staging is needed.
 //   - Rename of a file is a server-side copy, then a delete of from. The copy
 //     is atomic, so to holds the old or the new bytes, whole; a crash between
-//     the two steps leaves the bytes at both keys.
+//     the two steps leaves the bytes at both keys. A file is not renamed onto
+//     a folder, nor a folder onto a file (an error, as locally).
 //   - Rename of a folder moves every object, copy first, delete after. It is
 //     not atomic: a crash while copying leaves to with part of the objects
 //     (from whole); a crash while deleting leaves to whole and from with
@@ -58,7 +59,10 @@ import (
 //     as above, each one such a move: (1) to → AsideKey(from), (2) from → to,
 //     (3) delete the aside copy; a crash inside a step leaves both of that
 //     step's folders present, so the states of the three steps can no longer
-//     be told apart by presence alone.
+//     be told apart by presence alone. Rename refuses to start while an aside
+//     copy from an earlier, cut-off rename exists.
+//   - A key can name a file and a folder at once (an object "k" and objects
+//     below "k/"), which a local folder cannot hold; Stat describes the file.
 //   - Delete of a folder is not atomic: a crash can leave part of it.
 //   - A rename can change an object's ETag: copies of large objects are made
 //     in parts.
@@ -119,7 +123,8 @@ type Features struct {
 	// PartSize: objects larger than this are uploaded in parts of this many
 	// bytes (the last one shorter), which decides their S3 ETag: md5 of the
 	// concatenated per-part MD5 digests, then "-" and the part count. Zero
-	// for stores that write in one piece.
+	// for stores that write in one piece. (Objects of known size too large
+	// for S3's 10,000 parts get parts of size/10,000 bytes, rounded up.)
 	PartSize int64
 }
 

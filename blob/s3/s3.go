@@ -80,16 +80,20 @@ type Config struct {
 	Transport http.RoundTripper
 }
 
-// ConfigFromEnv reads the standard variables: AWS_ENDPOINT_URL,
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
-// AWS_REGION (or AWS_DEFAULT_REGION).
+// ConfigFromEnv reads the standard variables: AWS_ENDPOINT_URL_S3 or
+// AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// AWS_SESSION_TOKEN and AWS_REGION (or AWS_DEFAULT_REGION).
 func ConfigFromEnv() Config {
 	region := os.Getenv("AWS_REGION")
 	if region == "" {
 		region = os.Getenv("AWS_DEFAULT_REGION")
 	}
+	endpoint := os.Getenv("AWS_ENDPOINT_URL_S3") // the AWS tools' S3-only override
+	if endpoint == "" {
+		endpoint = os.Getenv("AWS_ENDPOINT_URL")
+	}
 	return Config{
-		Endpoint:        os.Getenv("AWS_ENDPOINT_URL"),
+		Endpoint:        endpoint,
 		AccessKeyID:     os.Getenv("AWS_ACCESS_KEY_ID"),
 		SecretAccessKey: os.Getenv("AWS_SECRET_ACCESS_KEY"),
 		SessionToken:    os.Getenv("AWS_SESSION_TOKEN"),
