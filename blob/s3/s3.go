@@ -7,9 +7,9 @@
 //
 // Writes: Put uploads objects up to the part size in one request and larger
 // ones as a multipart upload of fixed-size parts, each buffered once in
-// memory (so at most one part, 16 MiB by default, per running Put), sent
-// with its Content-MD5 (the server refuses damaged parts) and retried from
-// the buffer. The object appears only when the upload completes, so a Put
+// memory (up to Config.Parallel parts in flight: 4 × 16 MiB by default per
+// running Put), sent with its Content-MD5 (the server refuses damaged
+// parts) and retried from the buffer. The object appears only when the upload completes, so a Put
 // is atomic; a Put that fails aborts its upload, and AbortUploads removes
 // those of killed processes.
 //
@@ -72,6 +72,9 @@ type Config struct {
 	// PartSize is the size of upload parts; default DefaultPartSize, at
 	// least 5 MiB (S3's minimum).
 	PartSize int64
+	// Parallel is how many parts of one upload go up at once, each buffered:
+	// a Put holds up to Parallel × PartSize bytes. Default 4.
+	Parallel int
 	// MaxRetries is how many times a request is tried; default 3, so an
 	// unreachable endpoint fails within a second instead of minutes.
 	MaxRetries int
@@ -111,6 +114,7 @@ type Store struct {
 	endpoint string // for messages
 	keyID    string // for messages: the access key id is not a secret
 	partSize int64
+	parallel int
 	bufs     sync.Pool // *[]byte of partSize
 }
 
@@ -203,7 +207,10 @@ func New(root string, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("S3 part size %d out of range [5 MiB, 5 GiB]", ps)
 	}
 	s := &Store{client: c, core: minio.Core{Client: c}, bucket: bucket, root: "s3://" + bucket,
-		endpoint: c.EndpointURL().String(), keyID: cfg.AccessKeyID, partSize: ps}
+		endpoint: c.EndpointURL().String(), keyID: cfg.AccessKeyID, partSize: ps, parallel: max(1, cfg.Parallel)}
+	if cfg.Parallel == 0 {
+		s.parallel = 4
+	}
 	if prefix != "" {
 		s.prefix = prefix + "/"
 		s.root += "/" + prefix
@@ -334,17 +341,31 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-// meter reports upload progress: the bytes of the parts done plus those
-// sent of the current one, never going back when a part is retried.
+// meter reports upload progress: the sum of what each part sent, each
+// part counted at its furthest, so the total never goes back when a part
+// is retried. Parts go up concurrently; the callback is called under the
+// lock, so it sees one call at a time.
 type meter struct {
-	p           blob.Progress
-	done, total int64
+	p     blob.Progress
+	total int64
+	mu    sync.Mutex
+	sent  map[int]int64 // by part number
+	sum   int64
 }
 
-func (m *meter) report(n int64) {
-	if m.p != nil && n > m.done {
-		m.done = n
-		m.p(n, m.total)
+func (m *meter) report(part int, pos int64) {
+	if m.p == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sent == nil {
+		m.sent = map[int]int64{}
+	}
+	if d := pos - m.sent[part]; d > 0 {
+		m.sent[part] = pos
+		m.sum += d
+		m.p(m.sum, m.total)
 	}
 }
 
@@ -352,13 +373,13 @@ func (m *meter) report(n int64) {
 // can retry it, and reporting what was sent.
 type partReader struct {
 	*bytes.Reader
-	base int64 // bytes of the object before this part
+	part int
 	m    *meter
 }
 
 func (r *partReader) Read(p []byte) (int, error) {
 	n, err := r.Reader.Read(p)
-	r.m.report(r.base + r.Reader.Size() - int64(r.Reader.Len()))
+	r.m.report(r.part, r.Reader.Size()-int64(r.Reader.Len()))
 	return n, err
 }
 
@@ -433,15 +454,16 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 // putOne uploads b in one request.
 func (s *Store) putOne(ctx context.Context, key, obj string, b []byte, m *meter) error {
 	sum := md5.Sum(b)
-	body := &partReader{Reader: bytes.NewReader(b), m: m}
+	body := &partReader{Reader: bytes.NewReader(b), part: 1, m: m}
 	_, err := s.core.PutObject(ctx, s.bucket, obj, body, int64(len(b)), base64.StdEncoding.EncodeToString(sum[:]), "",
 		minio.PutObjectOptions{})
 	return s.wrap("put", key, err)
 }
 
 // putParts uploads a multipart object whose first part is in buf (full) and
-// the rest in src, and aborts the upload if anything fails, even when ctx
-// was cancelled: an aborted upload leaves nothing behind.
+// the rest in src, up to s.parallel parts at a time (each in a buffer of its
+// own, read from src in order), and aborts the upload if anything fails,
+// even when ctx was cancelled: an aborted upload leaves nothing behind.
 func (s *Store) putParts(ctx context.Context, key, obj string, src io.Reader, buf []byte, size int64, m *meter) (total int64, err error) {
 	id, err := s.core.NewMultipartUpload(ctx, s.bucket, obj, minio.PutObjectOptions{})
 	if err != nil {
@@ -456,43 +478,106 @@ func (s *Store) putParts(ctx context.Context, key, obj string, src io.Reader, bu
 			}
 		}
 	}()
-	var parts []minio.CompletePart
-	n := len(buf)
-	for {
-		if len(parts) == maxParts {
-			return total, fmt.Errorf("put %s: more than %d parts of %d bytes", s.url(key), maxParts, len(buf))
+	uctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		parts   []minio.CompletePart
+		upErr   error
+		uploads sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if upErr == nil {
+			upErr = err
 		}
-		part := buf[:n]
-		sum := md5.Sum(part)
-		body := &partReader{Reader: bytes.NewReader(part), base: total, m: m}
-		p, err := s.core.PutObjectPart(ctx, s.bucket, obj, id, len(parts)+1, body, int64(n),
-			minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(sum[:])})
-		if err != nil {
-			return total, s.wrap("put", key, err)
+		mu.Unlock()
+		cancel()
+	}
+	ps := len(buf)
+	free := make(chan []byte, s.parallel) // buffers whose part went up
+	var extra []*[]byte                   // buffers taken here, returned at the end
+	defer func() {
+		uploads.Wait() // no upload holds a buffer any more
+		for _, bp := range extra {
+			if len(*bp) == int(s.partSize) {
+				s.bufs.Put(bp)
+			}
 		}
-		parts = append(parts, minio.CompletePart{PartNumber: p.PartNumber, ETag: p.ETag})
+	}()
+	cur, n := buf, ps
+	for num := 1; ; num++ {
+		if num > maxParts {
+			fail(fmt.Errorf("put %s: more than %d parts of %d bytes", s.url(key), maxParts, ps))
+			break
+		}
+		part, b := cur[:n], cur
+		uploads.Go(func() {
+			sum := md5.Sum(part)
+			body := &partReader{Reader: bytes.NewReader(part), part: num, m: m}
+			p, err := s.core.PutObjectPart(uctx, s.bucket, obj, id, num, body, int64(len(part)),
+				minio.PutObjectPartOptions{Md5Base64: base64.StdEncoding.EncodeToString(sum[:])})
+			if err != nil {
+				fail(s.wrap("put", key, err))
+			} else {
+				mu.Lock()
+				parts = append(parts, minio.CompletePart{PartNumber: p.PartNumber, ETag: p.ETag})
+				mu.Unlock()
+			}
+			free <- b
+		})
 		total += int64(n)
-		if n < len(buf) {
+		if n < ps {
+			break // a short part is the last
+		}
+		// The next part's buffer: a free one, or a new one while fewer
+		// than s.parallel are in use, or else wait for one.
+		var next []byte
+		select {
+		case next = <-free:
+		default:
+			if len(extra)+1 < s.parallel {
+				var bp *[]byte
+				if ps == int(s.partSize) {
+					bp = s.bufs.Get().(*[]byte)
+				} else {
+					b := make([]byte, ps)
+					bp = &b
+				}
+				extra = append(extra, bp)
+				next = *bp
+			} else {
+				select {
+				case next = <-free:
+				case <-uctx.Done():
+				}
+			}
+		}
+		if uctx.Err() != nil {
 			break
 		}
 		var rerr error
-		n, rerr = io.ReadFull(src, buf)
-		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) {
-			if errors.Is(rerr, io.EOF) {
-				break
-			}
-			return total, rerr
-		}
-		if n == 0 {
+		n, rerr = io.ReadFull(src, next)
+		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) && !errors.Is(rerr, io.EOF) {
+			fail(rerr)
 			break
 		}
+		if n == 0 {
+			break // the data ended with a full part
+		}
+		cur = next
 	}
-	if size >= 0 && total != size {
-		return total, fmt.Errorf("%w: put %s: %d bytes given, more or fewer read", blob.ErrSize, s.url(key), size)
+	uploads.Wait()
+	if upErr != nil {
+		return total, upErr
 	}
 	if err := ctx.Err(); err != nil {
 		return total, err
 	}
+	if size >= 0 && total != size {
+		return total, fmt.Errorf("%w: put %s: %d bytes given, more or fewer read", blob.ErrSize, s.url(key), size)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i].PartNumber < parts[j].PartNumber })
 	if _, err := s.core.CompleteMultipartUpload(ctx, s.bucket, obj, id, parts, minio.PutObjectOptions{}); err != nil {
 		return total, s.wrap("put", key, err)
 	}
