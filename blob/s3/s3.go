@@ -243,9 +243,12 @@ func (s *Store) Check(ctx context.Context) error {
 	if !ok {
 		// A HEAD answer has no body, and some servers (versitygw) answer an
 		// unknown access key with 404 too: a listing says which it was.
-		_, err := s.core.ListObjectsV2(s.bucket, s.prefix, "", "", "/", 1)
-		if err == nil {
-			err = minio.ErrorResponse{Code: "NoSuchBucket", StatusCode: http.StatusNotFound}
+		lctx, cancel := context.WithCancel(ctx)
+		defer cancel() // ends the lister when we stop reading
+		err := error(minio.ErrorResponse{Code: "NoSuchBucket", StatusCode: http.StatusNotFound})
+		oi, ok := <-s.client.ListObjects(lctx, s.bucket, minio.ListObjectsOptions{Prefix: s.prefix, MaxKeys: 1})
+		if ok && oi.Err != nil {
+			err = oi.Err
 		}
 		return s.wrap("check", "", err)
 	}

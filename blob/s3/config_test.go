@@ -1,0 +1,108 @@
+package s3_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/lamindb-go/lamindb/blob"
+	"github.com/lamindb-go/lamindb/blob/s3"
+	"github.com/lamindb-go/lamindb/blob/s3/s3test"
+)
+
+func TestParseRoot(t *testing.T) {
+	for _, tc := range []struct {
+		root, bucket, prefix string
+		ok                   bool
+	}{
+		{"s3://b", "b", "", true},
+		{"s3://b/", "b", "", true},
+		{"s3://b/p", "b", "p", true},
+		{"s3://b/p/q/", "b", "p/q", true},
+		{"s3://", "", "", false},
+		{"s3:///p", "", "", false},
+		{"/local/path", "", "", false},
+		{"gs://b", "", "", false},
+		{"s3://b/p/../q", "", "", false},
+		{"s3://b/p//q", "", "", false},
+	} {
+		b, p, err := s3.ParseRoot(tc.root)
+		if (err == nil) != tc.ok || b != tc.bucket || p != tc.prefix {
+			t.Errorf("ParseRoot(%q)=%q,%q,%v", tc.root, b, p, err)
+		}
+	}
+}
+
+func TestNewStore(t *testing.T) {
+	for _, tc := range []struct {
+		endpoint, want string
+		ok             bool
+	}{
+		{"http://127.0.0.1:7070", "http://127.0.0.1:7070", true},
+		{"https://s3.example.org", "https://s3.example.org", true},
+		{"s3.example.org", "https://s3.example.org", true}, // no scheme: TLS
+		{"", "https://s3.amazonaws.com", true},
+		{"ftp://x", "", false},
+		{"http://host/with/path", "", false},
+		{"http://", "", false},
+	} {
+		s, err := s3.New("s3://bucket/pre", s3.Config{Endpoint: tc.endpoint, AccessKeyID: "k", SecretAccessKey: "s"})
+		if (err == nil) != tc.ok {
+			t.Errorf("New(endpoint %q)=%v", tc.endpoint, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if got := s.Root(); got != "s3://bucket/pre" {
+			t.Errorf("Root()=%s", got)
+		}
+		if f := s.Features(); !f.AtomicPut || f.PartSize != s3.DefaultPartSize {
+			t.Errorf("Features()=%+v", f)
+		}
+		if p := s.LocalPath("x"); p != "" {
+			t.Errorf("LocalPath()=%q", p)
+		}
+	}
+	for _, ps := range []int64{1 << 20, 6 << 30} {
+		if _, err := s3.New("s3://b", s3.Config{PartSize: ps}); err == nil {
+			t.Errorf("New(part size %d) succeeded", ps)
+		}
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "http://a:1")
+	t.Setenv("AWS_ENDPOINT_URL_S3", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", "id")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "token")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "eu-west-1")
+	want := s3.Config{Endpoint: "http://a:1", AccessKeyID: "id", SecretAccessKey: "secret", SessionToken: "token", Region: "eu-west-1"}
+	if got := s3.ConfigFromEnv(); got != want {
+		t.Errorf("ConfigFromEnv()=%+v, want %+v", got, want)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_S3", "http://b:2")
+	t.Setenv("AWS_REGION", "us-west-2")
+	if got := s3.ConfigFromEnv(); got.Endpoint != "http://b:2" || got.Region != "us-west-2" {
+		t.Errorf("ConfigFromEnv()=%+v, want the S3 endpoint and AWS_REGION", got)
+	}
+}
+
+// TestOpen checks the bucket at once: a good one opens.
+func TestOpen(t *testing.T) {
+	cfg, bucket := s3test.Bucket(t)
+	s, err := s3.Open(context.Background(), "s3://"+bucket+"/p", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Check(ctx); !errors.Is(err, context.Canceled) || errors.Is(err, blob.ErrUnreachable) {
+		t.Errorf("Check(cancelled)=%v, want context.Canceled", err)
+	}
+}
