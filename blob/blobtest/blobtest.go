@@ -275,7 +275,11 @@ var cases = []struct {
 		contents := map[[32]byte]int{}
 		data := make([][]byte, writers)
 		for i := range writers {
-			data[i] = randomBytes(uint64(100+i), 1<<20+int64(i))
+			size := 1<<20 + int64(i)
+			if i < 2 {
+				size = e.partSize() + 1 + int64(i) // in parts, where a store has them
+			}
+			data[i] = randomBytes(uint64(100+i), size)
 			contents[sha256.Sum256(data[i])] = i
 		}
 		var wg sync.WaitGroup

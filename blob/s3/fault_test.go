@@ -214,6 +214,43 @@ func randomData(n int) []byte {
 	return b
 }
 
+// TestCutMidSinglePut: the connection dies in the middle of a one-request
+// upload and stays dead: Put fails and nothing appears, not even a hidden
+// upload.
+func TestCutMidSinglePut(t *testing.T) {
+	cfg, bucket := s3test.Bucket(t)
+	ctx := context.Background()
+	direct, err := s3.New("s3://"+bucket, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := direct.Put(ctx, "k", strings.NewReader("previous"), 8); err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, strings.TrimPrefix(cfg.Endpoint, "http://"), 5<<20, true)
+	pcfg := cfg
+	pcfg.Endpoint = "http://" + p.l.Addr().String()
+	viaProxy, err := s3.New("s3://"+bucket, pcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := randomData(10 << 20)
+	if _, err := viaProxy.Put(ctx, "k", bytes.NewReader(data), int64(len(data))); err == nil {
+		t.Fatal("Put succeeded through a cut connection")
+	}
+	rc, err := direct.Open(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if got, _ := io.ReadAll(rc); string(got) != "previous" {
+		t.Errorf("after the cut the key holds %d bytes, not the previous 8", len(got))
+	}
+	if n, err := direct.AbortUploads(ctx, "k", 0); err != nil || n != 0 {
+		t.Errorf("AbortUploads()=%d,%v, want 0: a single request leaves no upload", n, err)
+	}
+}
+
 // TestCutMidUpload: the connection dies in the second part of a multipart
 // upload and stays dead. Put fails, nothing appears at the key, the upload
 // it could not abort is left, and AbortUploads removes it.
