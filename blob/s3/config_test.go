@@ -3,7 +3,11 @@ package s3_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/blob/s3"
@@ -104,5 +108,52 @@ func TestOpen(t *testing.T) {
 	cancel()
 	if err := s.Check(ctx); !errors.Is(err, context.Canceled) || errors.Is(err, blob.ErrUnreachable) {
 		t.Errorf("Check(cancelled)=%v, want context.Canceled", err)
+	}
+}
+
+func TestHashFromETag(t *testing.T) {
+	for _, tc := range []struct {
+		etag, hash, typ string
+		ok              bool
+	}{
+		// md5("a"): lamindb's test vector for the file "a".
+		{"0cc175b9c0f1b6a831c399e269772661", "DMF1ucDxtqgxw5niaXcmYQ", "md5", true},
+		{`"0cc175b9c0f1b6a831c399e269772661"`, "DMF1ucDxtqgxw5niaXcmYQ", "md5", true},
+		// md5 of the empty file.
+		{"d41d8cd98f00b204e9800998ecf8427e", "1B2M2Y8AsgTpgAmY7PhCfg", "md5", true},
+		{"0cc175b9c0f1b6a831c399e269772661-3", "DMF1ucDxtqgxw5niaXcmYQ", "md5-3", true},
+		{"0cc175b9c0f1b6a831c399e269772661-x", "", "", false},
+		{"0cc175b9c0f1b6a831c399e269772661-0", "", "", false},
+		{"not hex", "", "", false},
+		{"0cc175b9", "", "", false},
+	} {
+		h, typ, err := s3.HashFromETag(tc.etag)
+		if (err == nil) != tc.ok || h != tc.hash || typ != tc.typ {
+			t.Errorf("HashFromETag(%q)=%q,%q,%v, want %q,%q", tc.etag, h, typ, err, tc.hash, tc.typ)
+		}
+	}
+}
+
+func TestPresignGet(t *testing.T) {
+	s := s3test.Store(t, "p")
+	ctx := context.Background()
+	if _, err := s.Put(ctx, "k.txt", strings.NewReader("shared"), 6); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.PresignGet(ctx, "k.txt", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(b) != "shared" {
+		t.Errorf("GET presigned URL: %s %q", resp.Status, b)
+	}
+	if strings.Contains(u, s3test.Config(t).SecretAccessKey) {
+		t.Error("the URL holds the secret")
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -971,4 +973,40 @@ func (s *Store) AbortUploads(ctx context.Context, prefix string, olderThan time.
 		n++
 	}
 	return n, nil
+}
+
+// HashFromETag returns the hash lamindb records for a cloud file from its
+// S3 ETag (lamindb_setup's get_stat_file_cloud): a single-part ETag, the
+// object's MD5 hex, gives the MD5 in URL-safe base64 without padding, type
+// "md5" (the same hash lamindb computes for a local file up to 50 MiB); a
+// multipart ETag "<hex>-N" gives the hex part so encoded, type "md5-N".
+func HashFromETag(etag string) (hash, hashType string, err error) {
+	etag = strings.Trim(etag, `"`)
+	hexPart, parts, multi := strings.Cut(etag, "-")
+	b, err := hex.DecodeString(hexPart)
+	if err != nil || len(b) != md5.Size {
+		return "", "", fmt.Errorf("ETag %q is not an MD5 hex digest", etag)
+	}
+	hash = base64.RawURLEncoding.EncodeToString(b)[:22]
+	if !multi {
+		return hash, "md5", nil
+	}
+	if n, err := strconv.Atoi(parts); err != nil || n < 1 {
+		return "", "", fmt.Errorf("ETag %q: bad part count", etag)
+	}
+	return hash, "md5-" + parts, nil
+}
+
+// PresignGet returns a URL that lets anyone holding it read key until
+// expiry passes (at most 7 days, S3's limit), so a browser can download
+// without the credentials.
+func (s *Store) PresignGet(ctx context.Context, key string, expiry time.Duration) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	u, err := s.client.PresignedGetObject(ctx, s.bucket, s.object(key), expiry, nil)
+	if err != nil {
+		return "", s.wrap("presign", key, err)
+	}
+	return u.String(), nil
 }
