@@ -49,18 +49,18 @@ import (
 //   - Rename of a file is a server-side copy, then a delete of from. The copy
 //     is atomic, so to holds the old or the new bytes, whole; a crash between
 //     the two steps leaves the bytes at both keys. A file is not renamed onto
-//     a folder, nor a folder onto a file (an error, as locally).
-//   - Rename of a folder moves every object, copy first, delete after. It is
-//     not atomic: a crash while copying leaves to with part of the objects
-//     (from whole); a crash while deleting leaves to whole and from with
-//     part of them. Calling Rename again with the same arguments finishes
-//     the move in both cases (each copy is idempotent) provided to held no
-//     folder before. Onto an existing folder it takes the same three steps
-//     as above, each one such a move: (1) to → AsideKey(from), (2) from → to,
-//     (3) delete the aside copy; a crash inside a step leaves both of that
-//     step's folders present, so the states of the three steps can no longer
-//     be told apart by presence alone. Rename refuses to start while an aside
-//     copy from an earlier, cut-off rename exists.
+//     a folder, nor a folder onto a file (an error, as locally). Rename again
+//     finishes a cut-off file rename too.
+//   - Rename of a folder moves every object, copy first, delete after, under
+//     a journal (hidden marker objects below from) that makes it resumable:
+//     a Rename cut off at any point is finished by calling Rename again with
+//     the same arguments, which is how a repair rolls it forward (there is
+//     no rolling back: the old folder at to is overwritten in place). What a
+//     crash can leave: before the copies are complete, from whole and to
+//     with part of the new objects (and, when to held a folder, part of the
+//     old ones); after, to exactly the new folder and from with part of its
+//     objects or none (Stat(from) then says it does not exist). Meanwhile
+//     Rename of from elsewhere is refused. No aside copy is made.
 //   - A key can name a file and a folder at once (an object "k" and objects
 //     below "k/"), which a local folder cannot hold; Stat describes the file.
 //   - Delete of a folder is not atomic: a crash can leave part of it.
@@ -149,7 +149,7 @@ type Entry struct {
 	ETag    string // as Info.ETag
 }
 
-// AsideKey is where Rename keeps the old folder while it replaces it.
+// AsideKey is where a local Rename keeps the old folder while it replaces it.
 func AsideKey(from string) string { return from + ".old" }
 
 // Errors that callers test with errors.Is. Stores wrap them with what they

@@ -272,13 +272,14 @@ func (s *Store) Features() blob.Features {
 func (s *Store) LocalPath(string) string { return "" }
 
 // checkKey refuses keys that S3 would take literally but a file system
-// would not: empty segments, "." and "..", backslashes.
+// would not (empty segments, "." and "..", backslashes), and those in the
+// namespace of Rename's journal.
 func checkKey(key string) error {
 	if key == "" || strings.Contains(key, `\`) {
 		return fmt.Errorf("%w: %q", blob.ErrInvalidKey, key)
 	}
 	for _, seg := range strings.Split(key, "/") {
-		if seg == "" || seg == "." || seg == ".." {
+		if seg == "" || seg == "." || seg == ".." || seg == journalDir {
 			return fmt.Errorf("%w: %q", blob.ErrInvalidKey, key)
 		}
 	}
@@ -669,6 +670,9 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.Info, error) {
 		if oi.Err != nil {
 			return blob.Info{}, s.wrap("stat", key, oi.Err)
 		}
+		if strings.Contains(oi.Key, "/"+journalDir+"/") {
+			continue // what a finished move leaves for a moment is no folder
+		}
 		found = true
 		if oi.LastModified.After(info.ModTime) {
 			info.ModTime = oi.LastModified
@@ -824,7 +828,20 @@ func (s *Store) copyObject(ctx context.Context, from, to string, size int64) err
 }
 
 // Rename copies from to to server-side, then deletes from (see the
-// Atomicity section of blob.Store).
+// Atomicity section of blob.Store). A folder moves under a journal kept in
+// hidden marker objects below from, so that a Rename cut off at any point is
+// finished by calling Rename again with the same arguments:
+//
+//  1. from/.lamin-move/<to>.moving/ is written: the move has begun;
+//  2. every object of from is copied below to (a few at a time);
+//  3. the objects below to that from does not have are deleted (the old
+//     version's files, when to held a folder);
+//  4. from/.lamin-move/<to>.moved/ is written: to is complete;
+//  5. the objects of from are deleted, the .moving marker with them, and
+//     the .moved marker last.
+//
+// Again after a cut: with .moved present only step 5 remains; with only
+// .moving, from is whole and steps 2–5 run again (copies are idempotent).
 func (s *Store) Rename(ctx context.Context, from, to string) error {
 	if err := checkKey(from); err != nil {
 		return err
@@ -864,40 +881,128 @@ func (s *Store) Rename(ctx context.Context, from, to string) error {
 	if _, err := s.statObject(ctx, to); err == nil {
 		return fmt.Errorf("rename %s to %s: a file is there", s.url(from), s.url(to))
 	}
-	if len(dstFolder) == 0 {
-		return s.moveFolder(ctx, from, to, srcFolder)
-	}
-	aside := blob.AsideKey(from)
-	if left, err := s.folderObjects(ctx, aside); err != nil {
-		return err
-	} else if len(left) > 0 {
-		return fmt.Errorf("rename %s to %s: %s is left from an earlier rename; repair it first", s.url(from), s.url(to), s.url(aside))
-	}
-	if err := s.moveFolder(ctx, to, aside, dstFolder); err != nil {
-		return err
-	}
-	if err := s.moveFolder(ctx, from, to, srcFolder); err != nil {
-		return err
-	}
-	return s.Delete(ctx, aside)
+	return s.moveFolder(ctx, from, to, srcFolder, dstFolder)
 }
 
-// folderObjects lists the objects below key + "/".
-func (s *Store) folderObjects(ctx context.Context, key string) ([]minio.ObjectInfo, error) {
-	var out []minio.ObjectInfo
-	for oi := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.object(key) + "/", Recursive: true}) {
-		if oi.Err != nil {
-			return nil, s.wrap("list", key, oi.Err)
+// journalDir is the hidden folder of a folder move's markers.
+const journalDir = ".lamin-move"
+
+// journal splits a folder's objects into its content and the markers of a
+// move out of it, and says where that move goes and how far it got.
+func (s *Store) journal(key string, objs []minio.ObjectInfo) (content []minio.ObjectInfo, dest string, moving, moved bool, err error) {
+	jp := s.object(key) + "/" + journalDir + "/"
+	for _, oi := range objs {
+		rest, ok := strings.CutPrefix(oi.Key, jp)
+		if !ok {
+			content = append(content, oi)
+			continue
 		}
-		out = append(out, oi)
+		rest = strings.TrimSuffix(rest, "/")
+		i := strings.LastIndex(rest, ".") // the destination may hold dots, the state none
+		name, state := rest[:max(i, 0)], rest[i+1:]
+		d, uerr := url.PathUnescape(name)
+		if i < 0 || uerr != nil || (state != "moving" && state != "moved") || (dest != "" && d != dest) {
+			return nil, "", false, false, fmt.Errorf("%s: unexpected move journal %q; remove it by hand", s.url(key), oi.Key)
+		}
+		dest = d
+		moving = moving || state == "moving"
+		moved = moved || state == "moved"
 	}
-	return out, nil
+	return content, dest, moving, moved, nil
 }
 
-// moveFolder copies every object of from (listed in objs) below to, a few
-// at a time, and deletes the sources only once all are copied.
-func (s *Store) moveFolder(ctx context.Context, from, to string, objs []minio.ObjectInfo) error {
+// marker is the name of a journal marker of a move from → to.
+func (s *Store) marker(from, to, state string) string {
+	return s.object(from) + "/" + journalDir + "/" + url.PathEscape(to) + "." + state + "/"
+}
+
+// renameHook lets tests cut a folder move off after a step.
+var renameHook func(step string) error
+
+func hook(step string) error {
+	if renameHook != nil {
+		return renameHook(step)
+	}
+	return nil
+}
+
+// moveFolder moves the folder from (its objects in src) onto to (its objects
+// in dst), following the journal of Rename.
+func (s *Store) moveFolder(ctx context.Context, from, to string, src, dst []minio.ObjectInfo) error {
+	content, dest, moving, moved, err := s.journal(from, src)
+	if err != nil {
+		return err
+	}
+	if dest != "" && dest != to {
+		return fmt.Errorf("rename %s to %s: a cut-off rename to %s must be finished first (rename to it again)", s.url(from), s.url(to), s.url(dest))
+	}
+	dstContent, otherDest, _, _, err := s.journal(to, dst)
+	if err != nil {
+		return err
+	}
+	if otherDest != "" {
+		return fmt.Errorf("rename %s to %s: %s is itself being moved to %s; finish that first", s.url(from), s.url(to), s.url(to), s.url(otherDest))
+	}
+	putMarker := func(state string) error {
+		_, err := s.core.PutObject(ctx, s.bucket, s.marker(from, to, state), bytes.NewReader(nil), 0, "", "", minio.PutObjectOptions{})
+		return s.wrap("rename", from, err)
+	}
 	fromObj, toObj := s.object(from)+"/", s.object(to)+"/"
+	if !moved {
+		if !moving {
+			if err := putMarker("moving"); err != nil {
+				return err
+			}
+			if err := hook("moving"); err != nil {
+				return err
+			}
+		}
+		if err := s.copyAll(ctx, fromObj, toObj, content); err != nil {
+			return err
+		}
+		if err := hook("copied"); err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, oi := range content {
+			keep[toObj+strings.TrimPrefix(oi.Key, fromObj)] = true
+		}
+		var extra []string
+		for _, oi := range dstContent {
+			if !keep[oi.Key] {
+				extra = append(extra, oi.Key)
+			}
+		}
+		if err := s.removeObjects(ctx, extra); err != nil {
+			return err
+		}
+		if err := hook("pruned"); err != nil {
+			return err
+		}
+		if err := putMarker("moved"); err != nil {
+			return err
+		}
+		if err := hook("moved"); err != nil {
+			return err
+		}
+	}
+	var names []string
+	for _, oi := range content {
+		names = append(names, oi.Key)
+	}
+	names = append(names, s.marker(from, to, "moving"))
+	if err := s.removeObjects(ctx, names); err != nil {
+		return err
+	}
+	if err := hook("deleted"); err != nil {
+		return err
+	}
+	return s.removeObjects(ctx, []string{s.marker(from, to, "moved")})
+}
+
+// copyAll copies the objects objs, named below fromObj, to the same names
+// below toObj, eight at a time.
+func (s *Store) copyAll(ctx context.Context, fromObj, toObj string, objs []minio.ObjectInfo) error {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	work := make(chan minio.ObjectInfo)
@@ -914,6 +1019,9 @@ func (s *Store) moveFolder(ctx context.Context, from, to string, objs []minio.Ob
 					_, err = s.core.PutObject(cctx, s.bucket, dst, bytes.NewReader(nil), 0, "", "", minio.PutObjectOptions{})
 				} else {
 					err = s.copyObject(cctx, oi.Key, dst, oi.Size)
+				}
+				if err == nil {
+					err = hook("copied one")
 				}
 				if err != nil {
 					select {
@@ -941,10 +1049,41 @@ func (s *Store) moveFolder(ctx context.Context, from, to string, objs []minio.Ob
 		return err
 	default:
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	return ctx.Err()
+}
+
+// removeObjects deletes the named objects in batches of up to 1000.
+func (s *Store) removeObjects(ctx context.Context, names []string) error {
+	if len(names) == 0 {
+		return nil
 	}
-	return s.Delete(ctx, from)
+	ch := make(chan minio.ObjectInfo, len(names))
+	for _, n := range names {
+		ch <- minio.ObjectInfo{Key: n}
+	}
+	close(ch)
+	var first error
+	for e := range s.client.RemoveObjects(ctx, s.bucket, ch, minio.RemoveObjectsOptions{}) {
+		if first == nil && e.Err != nil {
+			first = s.wrap("delete", strings.TrimPrefix(e.ObjectName, s.prefix), e.Err)
+		}
+	}
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// folderObjects lists the objects below key + "/".
+func (s *Store) folderObjects(ctx context.Context, key string) ([]minio.ObjectInfo, error) {
+	var out []minio.ObjectInfo
+	for oi := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: s.object(key) + "/", Recursive: true}) {
+		if oi.Err != nil {
+			return nil, s.wrap("list", key, oi.Err)
+		}
+		out = append(out, oi)
+	}
+	return out, nil
 }
 
 // AbortUploads aborts the multipart uploads at and below prefix that were
