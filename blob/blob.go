@@ -76,9 +76,11 @@ type Store interface {
 	Features() Features
 	// Put writes the bytes of r to key, creating parents and replacing a file
 	// there, and returns how many bytes it wrote. size is the number of bytes
-	// r yields, or -1 if unknown; when it is given and r yields another
-	// number of bytes, Put fails with ErrSize and leaves no new bytes at key.
-	// It stops when ctx ends.
+	// r yields, or -1 if unknown; when it is given, r must end after size
+	// bytes (Put reads on to the end to tell a longer reader, so a stream
+	// that stays open stalls it), and if r yields another number of bytes
+	// Put fails with ErrSize and leaves no new bytes at key (a store without
+	// AtomicPut leaves nothing there). It stops when ctx ends.
 	Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error)
 	// MakeFolder makes key an empty folder (a folder artifact without files).
 	MakeFolder(ctx context.Context, key string) error

@@ -234,9 +234,9 @@ func Open(ctx context.Context, root string, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Check sends one request to find out whether the bucket exists and the
-// credentials are accepted; errors wrap blob.ErrNoBucket,
-// blob.ErrAccessDenied or blob.ErrUnreachable.
+// Check sends one request (HEAD of the bucket, which needs s3:ListBucket)
+// to find out whether the bucket exists and the credentials are accepted;
+// errors wrap blob.ErrNoBucket, blob.ErrAccessDenied or blob.ErrUnreachable.
 func (s *Store) Check(ctx context.Context) error {
 	ok, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {
