@@ -16,7 +16,13 @@
 // Folders: S3 has none. A folder is every key below key + "/"; MakeFolder
 // writes a zero-byte marker object named key + "/" so that an empty folder
 // exists (Stat sees it, List hides it, Delete and Rename treat it as one of
-// the folder's objects). lamindb-py does the same for empty directories.
+// the folder's objects). It is the convention of the AWS console's
+// "Create folder", so other tools show the empty folder too. A folder Rename
+// keeps a journal of hidden markers below ".lamin-move/" in the folder it
+// moves (see Rename); keys cannot use that name.
+//
+// Testing: scripts/start-s3 starts a local server, package s3test gives a
+// test a fresh bucket on it.
 package s3
 
 import (
