@@ -107,7 +107,9 @@ func checkKey(key string) error {
 // files the folder no longer has are removed.
 func (c *Cache) Path(ctx context.Context, st blob.Store, key string) (string, error) {
 	if p := st.LocalPath(key); p != "" {
-		if _, err := os.Stat(p); err != nil {
+		// The store's Stat checks the key (LocalPath does not) and that
+		// the bytes are there.
+		if _, err := st.Stat(ctx, key); err != nil {
 			return "", err
 		}
 		return p, nil

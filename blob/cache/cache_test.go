@@ -209,6 +209,9 @@ func TestLocalStoreIsItsOwnCache(t *testing.T) {
 	if _, err := cache.New(t.TempDir()).Path(context.Background(), st, "nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Path(missing)=%v", err)
 	}
+	if p, err := cache.New(t.TempDir()).Path(context.Background(), st, "../a/b.txt"); !errors.Is(err, blob.ErrInvalidKey) {
+		t.Errorf("Path(outside the root)=%s,%v", p, err)
+	}
 }
 
 func TestDir(t *testing.T) {
