@@ -157,3 +157,40 @@ func TestPresignGet(t *testing.T) {
 		t.Error("the URL holds the secret")
 	}
 }
+
+// FuzzParseRoot: whatever the root, a parsed prefix is a valid key path and
+// the bucket has no slash.
+func FuzzParseRoot(f *testing.F) {
+	for _, r := range []string{"s3://b", "s3://b/p/q", "s3://b//", "s3://b/../x", "s3://b/./x", `s3://b/a\b`} {
+		f.Add(r)
+	}
+	f.Fuzz(func(t *testing.T, root string) {
+		b, p, err := s3.ParseRoot(root)
+		if err != nil {
+			return
+		}
+		if b == "" || strings.Contains(b, "/") {
+			t.Errorf("ParseRoot(%q): bucket %q", root, b)
+		}
+		for _, seg := range strings.Split(p, "/") {
+			if p != "" && (seg == "" || seg == "." || seg == "..") {
+				t.Errorf("ParseRoot(%q): prefix %q", root, p)
+			}
+		}
+	})
+}
+
+// FuzzHashFromETag: a hash is always 22 characters of URL-safe base64.
+func FuzzHashFromETag(f *testing.F) {
+	f.Add("0cc175b9c0f1b6a831c399e269772661-3")
+	f.Add(`"d41d8cd98f00b204e9800998ecf8427e"`)
+	f.Fuzz(func(t *testing.T, etag string) {
+		h, typ, err := s3.HashFromETag(etag)
+		if err != nil {
+			return
+		}
+		if len(h) != 22 || strings.ContainsAny(h, "+/=") || !strings.HasPrefix(typ, "md5") {
+			t.Errorf("HashFromETag(%q)=%q,%q", etag, h, typ)
+		}
+	})
+}
