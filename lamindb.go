@@ -104,7 +104,8 @@ func (in *Instance) Close() error {
 	return ferr
 }
 
-func (in *Instance) now() string { return formatTime(in.opts.Now()) }
+// now is the current time as a statement argument.
+func (in *Instance) now() any { return in.db.Time(in.opts.Now()) }
 
 // store returns the byte store of a storage root.
 func (in *Instance) store(root string) blob.Store {
@@ -114,8 +115,9 @@ func (in *Instance) store(root string) blob.Store {
 	return local.New(filepath.FromSlash(root))
 }
 
-// timeLayout is how times are stored: UTC with microseconds, so text order is time order.
-const timeLayout = "2006-01-02 15:04:05.000000"
+// timeLayout is how SQLite stores times (sqldb.TimeLayout); messages and
+// logs show times the same way.
+const timeLayout = sqldb.TimeLayout
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 

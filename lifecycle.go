@@ -338,6 +338,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 		var d *deletion
 		n := &notes{}
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			*n = notes{} // a re-run of the transaction says only its own
 			var rows []rowInfo
 			var err error
 			if asked == nil {
@@ -682,6 +683,7 @@ func (q *Query) Restore(ctx context.Context, o RestoreOptions) (*Plan, error) {
 	var plan *Plan
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		*n = notes{} // a re-run of the transaction says only its own
 		var moving []rowInfo
 		var err error
 		if plan, moving, err = planRestore(ctx, tx); err != nil {
@@ -761,7 +763,7 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 		var more []rowInfo
 		for _, r := range rows {
 			if r.art.OverwriteVersions && r.art.IsLatest {
-				fam, err := in.loadRows(ctx, qr, reg, `t.uid >= ? AND t.uid < ?`, []any{r.art.Stem(), r.art.Stem() + "~"})
+				fam, err := in.loadRows(ctx, qr, reg, in.db.PrefixRange("t.uid"), sqldb.PrefixArgs(r.art.Stem()))
 				if err != nil {
 					return nil, err
 				}
@@ -1010,8 +1012,8 @@ func ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 // are already in place (staging gone, final key there) is a finished save
 // whose mark its process clears lazily: it does not block.
 func (in *Instance) checkBeingSaved(ctx context.Context, qr querier, ps *purgeSet, plan *Plan) error {
-	var any int
-	if err := qr.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lamin_storing)`).Scan(&any); err != nil || any == 0 {
+	var any bool
+	if err := qr.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lamin_storing)`).Scan(&any); err != nil || !any {
 		return err // no save anywhere in flight: the common case, one cheap query
 	}
 	byID := map[int64]rowInfo{}

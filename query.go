@@ -221,7 +221,7 @@ func (q *Query) resolveOne(ctx context.Context, qr querier) (int64, error) {
 	switch {
 	case q.uid != "":
 		if q.reg.Versioned && len(q.uid) == q.reg.StemLen {
-			query, args = `SELECT id FROM `+t+` WHERE uid >= ? AND uid < ? ORDER BY is_latest DESC, created_at DESC, id DESC LIMIT 1`, []any{q.uid, q.uid + "~"}
+			query, args = `SELECT id FROM `+t+` WHERE `+q.in.db.PrefixRange("uid")+` ORDER BY is_latest DESC, created_at DESC, id DESC LIMIT 1`, sqldb.PrefixArgs(q.uid)
 		} else {
 			query, args = `SELECT id FROM `+t+` WHERE uid = ?`, []any{q.uid}
 		}

@@ -152,7 +152,12 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 	defer unlock()
 	var what string
 	n := &notes{}
+	// The bytes are settled once, by the first run of the transaction: a
+	// re-run (PostgreSQL retries a transaction that lost to another) must not
+	// decide again from what the first run already moved.
+	var settled *bool
 	err = in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		what, *n = "", notes{}
 		var tmp string
 		var ts timeScanner
 		var phase int
@@ -182,10 +187,14 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 		if a != nil && !safeManagedKey(a.StorageKey(), managedDir+"/") {
 			return errorf(ErrStorage, "repair the save of artifact id %d: its storage key %s is not a managed one; left for `lamin check`", id, a.StorageKey())
 		}
-		forward, err := settleBytes(ctx, st, a, tmp, phase)
-		if err != nil {
-			return errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
+		if settled == nil {
+			forward, err := settleBytes(ctx, st, a, tmp, phase)
+			if err != nil {
+				return errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
+			}
+			settled = &forward
 		}
+		forward := *settled
 		if forward || a != nil && !ongoing(a.Aux) {
 			// The bytes are in place; or another client (Python lamindb,
 			// whose dedup stores the bytes of a row flagged "storage
@@ -198,7 +207,7 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 			if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing+` WHERE id = ?`, id)
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing(tx)+` WHERE id = ?`, id)
 			return err
 		}
 		what = fmt.Sprintf("removed half-saved artifact id %d", id)
@@ -335,7 +344,7 @@ func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, demo
 			return err
 		}
 		if len(heads) == 0 {
-			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = 1 WHERE id = ?`, *demoted)
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = TRUE WHERE id = ?`, *demoted)
 			return err
 		}
 	}
@@ -426,6 +435,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 		}
 	}
 	var doneIDs []int64
+	kept := false
 	for i, it := range its {
 		if i == 1 {
 			fault.Hit(fault.PurgeMidDelete)
@@ -449,21 +459,26 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 				// Registered again since the purge, or holding (or held by)
 				// another artifact's files: keep the bytes.
 				var n int
+				kept = false
 				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (
 						SELECT COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) AS k
-						FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id WHERE s.root = ?1)
-					WHERE k = ?2 OR substr(k, 1, length(?2) + 1) = ?2 || '/' OR substr(?2, 1, length(k) + 1) = k || '/'`,
-					it.root, it.path).Scan(&n); err != nil {
+						FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id WHERE s.root = ?) AS registered
+					WHERE k = ? OR substr(k, 1, length(?) + 1) = ? || '/' OR substr(?, 1, length(k) + 1) = k || '/'`,
+					it.root, it.path, it.path, it.path, it.path).Scan(&n); err != nil {
 					return err
 				}
-				if n > 0 {
-					in.opts.Notify.say(LevelWarning, "kept %s: other artifacts are registered at or within it", st.LocalPath(it.path))
-				} else if err := st.Delete(ctx, it.path); err != nil {
-					return err
+				if kept = n > 0; !kept {
+					if err := st.Delete(ctx, it.path); err != nil {
+						return err
+					}
 				}
 				_, err := tx.ExecContext(ctx, `DELETE FROM lamin_purge_intent WHERE id = ?`, it.id)
 				return err
 			})
+			if err == nil && kept {
+				in.opts.Notify.say(LevelWarning, "kept %s: other artifacts are registered at or within it", st.LocalPath(it.path))
+				continue
+			}
 		}
 		if err != nil {
 			left = append(left, st.LocalPath(it.path))
@@ -812,8 +827,16 @@ func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duratio
 	if age := in.opts.Now().Sub(f.modified); age < grace {
 		return fmt.Sprintf("left %s: changed %s ago, within the grace period of %s", p, age.Round(time.Second), grace), nil
 	}
-	var what string
+	var what, moved string
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		if moved != "" {
+			// A re-run of the transaction: the first run's move was not
+			// committed; put the file back before deciding again.
+			if err := f.st.Rename(ctx, moved, f.key); err != nil {
+				return errorf(ErrStorage, "quarantine %s: put it back from %s: %v", p, moved, err)
+			}
+			moved = ""
+		}
 		claimed, err := in.claimed(ctx, tx, f)
 		if err != nil || claimed {
 			what = "left " + p + ": claimed meanwhile"
@@ -838,7 +861,7 @@ func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duratio
 		if err := f.st.Rename(ctx, f.key, dst); err != nil {
 			return errorf(ErrStorage, "quarantine %s: %v", p, err)
 		}
-		what = "quarantined " + p + " → " + f.st.LocalPath(dst)
+		moved, what = dst, "quarantined "+p+" → "+f.st.LocalPath(dst)
 		return nil
 	})
 	return what, err
@@ -865,7 +888,7 @@ func (in *Instance) claimed(ctx context.Context, tx querier, f orphan) (bool, er
 	if len(name) < 16 {
 		return false, nil
 	}
-	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND uid >= ? AND uid < ?`,
+	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND `+in.db.PrefixRange("uid"),
 		f.storage.ID, name[:16], name[:16]+"~")
 	if err != nil {
 		return false, err

@@ -175,6 +175,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 	for attempt := 0; ; attempt++ {
 		n = &notes{}
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			*n = notes{} // a re-run of the transaction says only its own
 			for _, p := range ps {
 				if err := in.register(ctx, tx, p, n); err != nil {
 					return err
@@ -269,7 +270,7 @@ func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing+` WHERE id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing(tx)+` WHERE id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
 			return err
 		}
 	}
@@ -277,11 +278,11 @@ func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
 }
 
 // storageOngoing is lamindb's _aux of an artifact whose bytes are still
-// being stored (_storage_ongoing); clearOngoing is the SQL that removes it.
-const (
-	storageOngoing = `{"so":1}`
-	clearOngoing   = `CASE WHEN json_remove(_aux, '$.so') IN ('{}', 'null') THEN NULL ELSE json_remove(_aux, '$.so') END`
-)
+// being stored (_storage_ongoing).
+const storageOngoing = `{"so":1}`
+
+// clearOngoing is the SQL value of _aux without the storage-ongoing flag.
+func clearOngoing(q querier) string { return sqldb.On(q).JSONWithout("_aux", "so") }
 
 // ongoing reports whether an artifact's _aux says its bytes are being stored.
 func ongoing(aux *string) bool {
@@ -601,7 +602,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		}
 		// A purged version's uid must not come back while its purge still has
 		// bytes to delete: they are at the key the new version would get.
-		pending, err := sqldb.Strings(ctx, tx, `SELECT substr(path, ?, 20) FROM lamin_purge_intent WHERE path >= ? AND path < ?`,
+		pending, err := sqldb.Strings(ctx, tx, `SELECT substr(path, ?, 20) FROM lamin_purge_intent WHERE `+in.db.PrefixRange("path"),
 			len(managedDir)+2, managedDir+"/"+revises.Stem(), managedDir+"/"+revises.Stem()+"~")
 		if err != nil {
 			return err
@@ -679,25 +680,21 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		own, ht := a.UID, hashTypeUID
 		a.Hash, a.HashType = &own, &ht
 	}
-	// Exec and the last insert id, not RETURNING: this is the hot path of a
-	// save, and SQLite's query path costs more per statement.
-	res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
+	a.ID, err = tx.InsertID(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
 		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, FALSE, 1, 1, 1, ?, ?, ?, ?, ?)`,
 		a.UID, a.Key, a.RealKey, a.Description, a.Suffix, a.Kind, a.Otype, a.Size, a.Hash, a.NFiles, a.NObservations,
-		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, formatTime(a.CreatedAt),
-		formatTime(a.CreatedAt), a.Aux)
-	if err == nil {
-		a.ID, err = res.LastInsertId()
-	}
+		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, in.db.Time(a.CreatedAt),
+		in.db.Time(a.CreatedAt), a.Aux)
 	if err != nil {
 		if errors.Is(err, ErrTaken) {
 			return &Error{Class: ErrTaken, Msg: fmt.Sprintf("an artifact with this content and key exists already in storage %s", st.Root), Err: err}
 		}
 		return fmt.Errorf("insert artifact: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256, hash) VALUES (?, ?, ?)`, a.ID, p.sum.SHA256, *a.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_artifact_sha256 (artifact_id, sha256, hash) VALUES (?, ?, ?)
+		ON CONFLICT (artifact_id) DO UPDATE SET sha256 = excluded.sha256, hash = excluded.hash`, a.ID, p.sum.SHA256, *a.Hash); err != nil {
 		return err
 	}
 	p.art = a
@@ -899,8 +896,9 @@ func (in *Instance) learnSHA256(ctx context.Context, arts []*Artifact, n *notes)
 		for id, f := range learned {
 			// Only while the row still has the hash the bytes were checked
 			// against; a stale row (another hash) is replaced.
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256, hash)
-				SELECT id, ?, hash FROM lamindb_artifact WHERE id = ? AND hash = ?`, f.sha, id, f.hash); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_artifact_sha256 (artifact_id, sha256, hash)
+				SELECT id, ?, hash FROM lamindb_artifact WHERE id = ? AND hash = ?
+				ON CONFLICT (artifact_id) DO UPDATE SET sha256 = excluded.sha256, hash = excluded.hash`, f.sha, id, f.hash); err != nil {
 				return err
 			}
 		}
@@ -976,7 +974,7 @@ func (in *Instance) headForKey(ctx context.Context, tx *sqldb.Tx, st Storage, ke
 
 // familyUIDs returns the uids of every member of a version family, all branches.
 func (in *Instance) familyUIDs(ctx context.Context, q querier, table, stem string) ([]string, error) {
-	return sqldb.Strings(ctx, q, `SELECT uid FROM `+table+` WHERE uid >= ? AND uid < ?`, stem, stem+"~")
+	return sqldb.Strings(ctx, q, `SELECT uid FROM `+table+` WHERE `+in.db.PrefixRange("uid"), stem, stem+"~")
 }
 
 // writeBytes is the second phase of a save: the bytes go to the staging key,
@@ -1041,6 +1039,7 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 func (in *Instance) beginPublish(ctx context.Context, p *pending) (bool, error) {
 	published := false
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		published = false // a re-run of the transaction decides afresh
 		var latest bool
 		err := tx.QueryRowContext(ctx, `SELECT is_latest FROM lamindb_artifact WHERE id = ?`, p.art.ID).Scan(&latest)
 		if sqldb.IsNoRows(err) {

@@ -64,6 +64,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 	var rec Record
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		*n = notes{} // a re-run of the transaction says only its own
 		var err error
 		if id, err = q.resolveOne(ctx, tx); err != nil {
 			return err

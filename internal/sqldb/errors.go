@@ -58,6 +58,9 @@ func classify(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errs.Wrap(errs.ErrInterrupted, err, "interrupted")
 	}
+	if c := classifyPG(err); c != nil {
+		return c
+	}
 	code := sqliteCode(err)
 	msg := err.Error()
 	switch {
