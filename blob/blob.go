@@ -97,8 +97,9 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 	// DeleteMany removes the files and folders at keys, as Delete does for
 	// each, in batches where the store has them (S3: up to 1000 objects a
-	// request; each folder costs a listing). On an error some keys may be
-	// gone and others not; calling it again is safe.
+	// request, plus one listing per key, since only a listing tells a
+	// folder from a file there). On an error some keys may be gone and
+	// others not; calling it again is safe.
 	DeleteMany(ctx context.Context, keys []string) error
 	// Stat describes the file or folder at key. A key that is a file and
 	// also has keys below it (possible on S3 only) is described as the file.
