@@ -42,7 +42,9 @@ import (
 // A store with AtomicPut (S3):
 //   - Put publishes atomically: the key holds the previous object (or none)
 //     until the whole new object appears at once; a failed, cancelled or
-//     killed Put leaves the previous state. Of concurrent Puts to one key,
+//     killed Put leaves the previous state, or the whole new object when it
+//     was cut off after the service had all of it (an error can come after
+//     the commit), never part of it. Of concurrent Puts to one key,
 //     exactly one writer's bytes remain, whole. A killed multipart Put can
 //     leave an invisible incomplete upload that costs storage until
 //     AbortUploads removes it. No staging is needed.
