@@ -429,12 +429,12 @@ type failingWrites struct {
 	n, calls *int
 }
 
-func (f failingWrites) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+func (f failingWrites) Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
 	*f.calls++
 	if *f.calls == *f.n {
 		return 0, errors.New("disk full")
 	}
-	return f.Store.Put(ctx, key, r)
+	return f.Store.Put(ctx, key, r, size)
 }
 
 func TestSaveManyWriteFailure(t *testing.T) {
