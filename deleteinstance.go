@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
@@ -85,11 +86,15 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 			return d, errorf(ErrCancelled, "cancelled: instance %s not deleted", is.Slug())
 		}
 	}
-	unlock, err := lockFolder(dir)
-	if err != nil {
-		return d, err
+	if !isCloudRoot(is.StorageRoot) {
+		// Object storage has no folder lock: there the database's
+		// transaction, which drops the tables first, decides.
+		unlock, err := lockFolder(dir)
+		if err != nil {
+			return d, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	in, err = openSettings(ctx, is, opts)
 	if err != nil {
 		return d, err
@@ -113,7 +118,7 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 		}
 		// Removed while the write lock is held: a writer waiting for it
 		// finds its database gone (sqldb checks the file) and writes nothing.
-		if err := removeAll(d.Remove[:len(d.Remove)-2]); err != nil {
+		if err := in.removeAll(ctx, d.Remove[:len(d.Remove)-2]); err != nil {
 			return err
 		}
 		return errDeleted // roll back: nothing to commit to a deleted database
@@ -121,7 +126,7 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 	in.db.Close()
 	if is.DB != "" && err == nil {
 		opts.Notify.say(LevelImportant, "dropped the instance's tables from the PostgreSQL database %s; the database itself stays", sqldb.RedactDSN(is.DB))
-		err = removeAll(d.Remove[:len(d.Remove)-2])
+		err = in.removeAll(ctx, d.Remove[:len(d.Remove)-2])
 		if err == nil {
 			err = errDeleted
 		}
@@ -132,8 +137,41 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 	return d, finishInstanceDeletion(is, dir, opts)
 }
 
-// removeAll removes the instance's files and folders, in order.
-func removeAll(paths []string) error {
+// splitManagedStore is splitManaged for object storage: the marker (and
+// lamindb_setup's cloud-SQLite lock files) are the instance's own; every other
+// object under .lamindb/ blocks. Both come as URLs.
+func splitManagedStore(ctx context.Context, st blob.Store) (own, blocked []string, err error) {
+	entries, err := st.List(ctx, managedDir)
+	if err != nil {
+		return nil, nil, storageError(st.Root(), err)
+	}
+	for _, e := range entries {
+		rest := strings.TrimPrefix(e.Key, managedDir+"/")
+		switch {
+		case rest == markerFile:
+			own = append(own, where(st, e.Key))
+		case !strings.HasPrefix(rest, "_exclusion/"):
+			blocked = append(blocked, where(st, e.Key))
+		}
+	}
+	return own, blocked, nil
+}
+
+// removeAll removes the instance's files and folders, in order: local paths,
+// or URLs of objects in the instance's object storage.
+func (in *Instance) removeAll(ctx context.Context, paths []string) error {
+	if isCloudRoot(in.settings.StorageRoot) {
+		st := in.store(in.settings.StorageRoot)
+		prefix := strings.TrimSuffix(st.Root(), "/") + "/"
+		for _, p := range paths {
+			if k, ok := strings.CutPrefix(p, prefix); ok {
+				if err := st.Delete(ctx, k); err != nil {
+					return storageError(st.Root(), err)
+				}
+			}
+		}
+		return nil
+	}
 	for _, p := range paths {
 		if err := fault.RemoveAll(p); err != nil {
 			return errorf(ErrStorage, "delete instance: %v", err)
@@ -149,9 +187,15 @@ var errDeleted = errors.New("instance deleted")
 func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is InstanceSettings, opts Options) (*InstanceDeletion, error) {
 	dir := filepath.Join(is.StorageRoot, managedDir)
 	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot, Remove: []string{}, Blocked: []string{}}
-	own, blocked, err := splitManaged(dir, true)
+	var own, blocked []string
+	var err error
+	if isCloudRoot(is.StorageRoot) {
+		own, blocked, err = splitManagedStore(ctx, in.store(is.StorageRoot))
+	} else if own, blocked, err = splitManaged(dir, true); err != nil {
+		err = errorf(ErrStorage, "list %s: %v", dir, err)
+	}
 	if err != nil {
-		return nil, errorf(ErrStorage, "list %s: %v", dir, err)
+		return nil, err
 	}
 	d.Remove = append(d.Remove, own...)
 	d.Blocked = append(d.Blocked, blocked...)

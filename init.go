@@ -1,11 +1,13 @@
 package lamindb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -42,8 +44,11 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	if o.Storage == "" {
 		return nil, errorf(ErrInvalid, "pass --storage: the root folder of the instance's default storage")
 	}
+	if isCloudRoot(o.Storage) {
+		return initCloud(ctx, o, opts)
+	}
 	if strings.Contains(o.Storage, "://") {
-		return nil, errorf(ErrInvalid, "storage %s: only local folders are supported so far", o.Storage)
+		return nil, errorf(ErrInvalid, "storage %s: pass a local folder or s3://bucket[/prefix]", o.Storage)
 	}
 	if err := checkName("storage path", o.Storage); err != nil {
 		return nil, err
@@ -267,4 +272,104 @@ func lockFolder(dir string) (unlock func(), err error) {
 		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("lock %s: %v", dir, err), Err: err}
 	}
 	return l.Unlock, nil
+}
+
+// initCloud creates an instance whose default storage is an S3 location:
+// the marker goes into the bucket (written only where no other instance's
+// is, and where .lamindb/ holds nothing else), the metadata into
+// PostgreSQL. On failure it removes only what it made.
+func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, err error) {
+	root := strings.TrimSuffix(o.Storage, "/")
+	if strings.Contains(root, managedDir) {
+		return nil, errorf(ErrInvalid, `Please pass a folder name that does not end or contain ".lamindb"`)
+	}
+	if o.DB == "" {
+		return nil, withHint(errorf(ErrInvalid, "storage %s: an instance in object storage keeps its metadata in PostgreSQL here; SQLite in the bucket is not supported yet", root),
+			"pass --db postgresql://user@host:port/dbname")
+	}
+	st, err := openStore(root)
+	if err != nil {
+		return nil, err
+	}
+	name := o.Name
+	if name == "" {
+		name = strings.ToLower(path.Base(strings.TrimPrefix(root, "s3://")))
+	}
+	if err := ValidateInstanceName(name); err != nil {
+		return nil, err
+	}
+	user, loggedIn := opts.Settings.User()
+	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
+	is.DB, is.dsn = withoutPassword(o.DB), o.DB
+	instUID := uid.InstanceUID(is.ID)
+	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
+		return nil, opts.Settings.nameTaken(is)
+	}
+	if !loggedIn {
+		opts.Notify.say(LevelWarning, "using anonymous user (to identify, call: lamin login)")
+	}
+	if err := checkStore(ctx, st); err != nil {
+		return nil, err
+	}
+	m, merr := readMarkerFrom(ctx, st)
+	switch {
+	case merr == nil && m.instanceUID != instUID:
+		return nil, withHint(errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s (uid %s)", root, m.slug, m.instanceUID),
+			"connect to that instance, or choose another location")
+	case merr != nil && !errors.Is(merr, fs.ErrNotExist):
+		return nil, storageError(root, merr)
+	}
+	storageUID := m.storageUID
+	if merr != nil {
+		entries, lerr := st.List(ctx, managedDir)
+		if lerr != nil {
+			return nil, storageError(root, lerr)
+		}
+		var foreign []string
+		for _, e := range entries {
+			if rest := strings.TrimPrefix(e.Key, managedDir+"/"); !strings.HasPrefix(rest, "_exclusion/") {
+				foreign = append(foreign, rest)
+			}
+		}
+		if len(foreign) > 0 {
+			return nil, withHint(errorf(ErrAlreadyManaged, "%s already holds objects that are not an instance's (%s); they are left untouched", where(st, managedDir), strings.Join(foreign, ", ")),
+				"choose another location, or move them away")
+		}
+		storageUID = uid.New(12)
+		body := markerBody(storageUID, is, instUID)
+		if _, perr := st.Put(ctx, markerKey, bytes.NewReader(body), int64(len(body))); perr != nil {
+			return nil, storageError(root, perr)
+		}
+		defer func() {
+			if err != nil { // the named result: this call failed
+				st.Delete(context.WithoutCancel(ctx), markerKey)
+			}
+		}()
+	}
+	seeded, err := createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && seeded {
+			dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
+		}
+	}()
+	if err = opts.Settings.createInstance(is); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			fault.Remove(opts.Settings.instanceFile(is.Owner, is.Name))
+		}
+	}()
+	if err = opts.Settings.SetCurrent(is); err != nil {
+		return nil, fmt.Errorf("save settings: %w", err)
+	}
+	in, err = openSettings(ctx, is, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.Notify.say(LevelImportant, "initialized lamindb: %s", is.Slug())
+	return in, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
-	"github.com/lamindb-go/lamindb/blob/local"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
@@ -70,6 +70,9 @@ type Instance struct {
 	storageList []Storage           // cache of the registered storage locations
 	stored      []int64             // saved artifacts whose "storing" marks are still to be cleared
 	dirs        map[string]dirFacts // folders saves came from, see sourcePath
+
+	storesMu sync.Mutex
+	stores   map[string]blob.Store // by root, see store
 }
 
 // Slug returns "owner/name".
@@ -106,12 +109,27 @@ func (in *Instance) Close() error {
 // now is the current time as a statement argument.
 func (in *Instance) now() any { return in.db.Time(in.opts.Now()) }
 
-// store returns the byte store of a storage root.
+// store returns the byte store of a storage root, opened once per instance
+// (an S3 store holds a client and its connections); a root that cannot be
+// opened gives a store whose every call fails with why.
 func (in *Instance) store(root string) blob.Store {
 	if in.opts.Store != nil {
 		return in.opts.Store(root)
 	}
-	return local.New(filepath.FromSlash(root))
+	in.storesMu.Lock()
+	defer in.storesMu.Unlock()
+	if st, ok := in.stores[root]; ok {
+		return st
+	}
+	st, err := openStore(root)
+	if err != nil {
+		return brokenStore{root: root, err: err}
+	}
+	if in.stores == nil {
+		in.stores = map[string]blob.Store{}
+	}
+	in.stores[root] = st
+	return st
 }
 
 // timeLayout is how SQLite stores times (sqldb.TimeLayout); messages and
@@ -243,6 +261,17 @@ func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Inst
 	}
 	instUID := uid.InstanceUID(is.ID)
 	m, err := readMarker(markerPath(is.StorageRoot))
+	if isCloudRoot(is.StorageRoot) {
+		if is.DB == "" {
+			return nil, errorf(ErrInvalid, "instance %s keeps its SQLite database in %s, which this lamin cannot open yet", is.Slug(), is.StorageRoot)
+		}
+		var st blob.Store
+		if st, err = openStore(is.StorageRoot); err == nil {
+			if m, err = readMarkerFrom(ctx, st); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, storageError(is.StorageRoot, err)
+			}
+		}
+	}
 	if err != nil {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: its marker %s is missing or unreadable", is.Slug(), markerPath(is.StorageRoot)),
 			"the folder is not (or no longer) a lamindb storage root; if it moved, connect to it where it is now with `lamin connect DIR`")

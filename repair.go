@@ -26,6 +26,31 @@ import (
 // that acts on it, and storage steps come before the database change that
 // records them, so a repair that is itself cut off is simply done again.
 
+// abortUploads removes the incomplete uploads older than grace below the
+// managed folders of this instance's storage locations (object storage only;
+// younger ones may belong to saves still running).
+func (in *Instance) abortUploads(ctx context.Context, grace time.Duration) ([]string, error) {
+	storages, err := in.storages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, s := range storages {
+		if s.InstanceUID != in.uid || !isCloudRoot(s.Root) {
+			continue
+		}
+		st := in.store(s.Root)
+		n, err := st.AbortUploads(ctx, managedDir+"/", grace)
+		if err != nil {
+			return done, storageError(s.Root, err)
+		}
+		if n > 0 {
+			done = append(done, fmt.Sprintf("aborted %d incomplete upload(s) in %s", n, where(st, managedDir)))
+		}
+	}
+	return done, nil
+}
+
 // recover finishes or undoes what crashed processes left, on open. A read-only
 // instance (ReadOnly, read-only storage, a newer schema) is not repaired: it
 // says what it skipped.
@@ -48,7 +73,11 @@ func (in *Instance) recover(ctx context.Context) error {
 	}
 	var err error
 	if marks > 0 {
-		_, err = in.repairMarks(ctx)
+		if _, err = in.repairMarks(ctx); err == nil {
+			// A save cut off in object storage may leave an incomplete
+			// upload, invisible but stored: old ones go.
+			_, err = in.abortUploads(ctx, DefaultGrace)
+		}
 	}
 	if intents > 0 && err == nil {
 		if _, perr := in.resumePurges(ctx, false); perr != nil && !errors.Is(perr, ErrIncomplete) {
@@ -408,7 +437,7 @@ func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error
 		gone[l] = true
 	}
 	for _, it := range its {
-		if p := in.store(it.root).LocalPath(it.path); !gone[p] {
+		if p := where(in.store(it.root), it.path); !gone[p] {
 			done = append(done, "deleted "+p)
 		}
 	}
@@ -444,7 +473,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 		if !managed[it.root] || !safeManagedKey(it.path, "") {
 			// Not a path a purge of this instance can have recorded: never
 			// delete it, and do not keep retrying.
-			in.opts.Notify.say(LevelWarning, "ignored a purge intent for %s: it is not in a storage location this instance manages", st.LocalPath(it.path))
+			in.opts.Notify.say(LevelWarning, "ignored a purge intent for %s: it is not in a storage location this instance manages", where(st, it.path))
 			doneIDs = append(doneIDs, it.id)
 			continue
 		}
@@ -476,12 +505,12 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 				return err
 			})
 			if err == nil && kept {
-				in.opts.Notify.say(LevelWarning, "kept %s: other artifacts are registered at or within it", st.LocalPath(it.path))
+				in.opts.Notify.say(LevelWarning, "kept %s: other artifacts are registered at or within it", where(st, it.path))
 				continue
 			}
 		}
 		if err != nil {
-			left = append(left, st.LocalPath(it.path))
+			left = append(left, where(st, it.path))
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -493,7 +522,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 			}
 			continue
 		}
-		in.opts.Notify.say(LevelSuccess, "deleted %s", st.LocalPath(it.path))
+		in.opts.Notify.say(LevelSuccess, "deleted %s", where(st, it.path))
 	}
 	if len(doneIDs) > 0 {
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
@@ -620,6 +649,11 @@ func (in *Instance) Check(ctx context.Context, o CheckOptions) (*CheckReport, er
 		}
 		r.Repaired = append(r.Repaired, what)
 	}
+	done, err = in.abortUploads(ctx, o.Grace)
+	r.Repaired = append(r.Repaired, done...)
+	if err != nil {
+		return r, err
+	}
 	after, _, err := in.scan(ctx, o.Deep)
 	if err != nil {
 		return r, err
@@ -660,7 +694,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 	}
 	pending := map[string]bool{}
 	for _, it := range its {
-		p := in.store(it.root).LocalPath(it.path)
+		p := where(in.store(it.root), it.path)
 		r.PendingPurges = append(r.PendingPurges, p)
 		pending[it.root+"\x00"+it.path] = true
 	}
@@ -703,7 +737,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 		}
 		entries, err := st.List(ctx, managedDir)
 		if err != nil {
-			return nil, nil, errorf(ErrStorage, "list %s: %v", st.LocalPath(managedDir), err)
+			return nil, nil, errorf(ErrStorage, "list %s: %v", where(st, managedDir), err)
 		}
 		groups := map[string]time.Time{} // top-level key → newest modification
 		for _, e := range entries {
@@ -714,7 +748,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			case len(parts) == 1 && (parts[0] == markerFile || isDBFile(parts[0])) || lamindbSetupFile(parts[0]):
 				continue
 			case parts[0] == quarantineDir:
-				r.Quarantined = append(r.Quarantined, st.LocalPath(e.Key))
+				r.Quarantined = append(r.Quarantined, where(st, e.Key))
 				continue
 			case parts[0] == stagingDir && len(parts) > 1:
 				if staged[parts[1]] {
@@ -748,7 +782,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			} else if ok {
 				continue
 			}
-			r.OrphanFiles = append(r.OrphanFiles, st.LocalPath(k))
+			r.OrphanFiles = append(r.OrphanFiles, where(st, k))
 			orphans = append(orphans, f)
 		}
 		for _, id := range suspects {
@@ -787,13 +821,13 @@ func (e extraScanner) Scan(dest ...any) error { return e.Scanner.Scan(append(des
 // known, with its full-content SHA-256.
 func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, sha string, deep bool, r *CheckReport) {
 	k := a.StorageKey()
-	where := fmt.Sprintf("%s (%s)", a.UID, st.LocalPath(k))
+	at := fmt.Sprintf("%s (%s)", a.UID, where(st, k))
 	info, err := st.Stat(ctx, k)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.MissingBytes = append(r.MissingBytes, where)
+		r.MissingBytes = append(r.MissingBytes, at)
 		return
 	} else if err != nil {
-		r.MissingBytes = append(r.MissingBytes, where+": "+err.Error())
+		r.MissingBytes = append(r.MissingBytes, at+": "+err.Error())
 		return
 	}
 	if a.OverwriteVersions && !a.IsLatest {
@@ -801,10 +835,10 @@ func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, 
 	}
 	switch {
 	case a.Size != nil && info.Size != *a.Size:
-		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d bytes, the row says %d", where, info.Size, *a.Size))
+		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d bytes, the row says %d", at, info.Size, *a.Size))
 		return
 	case a.NFiles != nil && info.NFiles != *a.NFiles:
-		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d files, the row says %d", where, info.NFiles, *a.NFiles))
+		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d files, the row says %d", at, info.NFiles, *a.NFiles))
 		return
 	}
 	if !deep || a.Hash == nil || st.LocalPath(k) == "" {
@@ -812,18 +846,18 @@ func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, 
 	}
 	sum, err := digest.Path(st.LocalPath(k))
 	if err != nil {
-		r.WrongHash = append(r.WrongHash, where+": "+err.Error())
+		r.WrongHash = append(r.WrongHash, at+": "+err.Error())
 		return
 	}
 	if !hashMatches(a, sum) || (sha != "" && sha != sum.SHA256) {
-		r.WrongHash = append(r.WrongHash, fmt.Sprintf("%s: hash %s, the row says %s", where, sum.Hash, *a.Hash))
+		r.WrongHash = append(r.WrongHash, fmt.Sprintf("%s: hash %s, the row says %s", at, sum.Hash, *a.Hash))
 	}
 }
 
 // quarantine moves an unclaimed file into .lamindb/.quarantine/ if it is
 // older than grace and, checked inside a write transaction, still unclaimed.
 func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duration) (string, error) {
-	p := f.st.LocalPath(f.key)
+	p := where(f.st, f.key)
 	if age := in.opts.Now().Sub(f.modified); age < grace {
 		return fmt.Sprintf("left %s: changed %s ago, within the grace period of %s", p, age.Round(time.Second), grace), nil
 	}
@@ -861,7 +895,7 @@ func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duratio
 		if err := f.st.Rename(ctx, f.key, dst); err != nil {
 			return errorf(ErrStorage, "quarantine %s: %v", p, err)
 		}
-		moved, what = dst, "quarantined "+p+" → "+f.st.LocalPath(dst)
+		moved, what = dst, "quarantined "+p+" → "+where(f.st, dst)
 		return nil
 	})
 	return what, err
@@ -913,7 +947,7 @@ func (in *Instance) emptyQuarantine(ctx context.Context, r *CheckReport) error {
 		}
 		st := in.store(s.Root)
 		if err := st.Delete(ctx, managedDir+"/"+quarantineDir); err != nil {
-			return errorf(ErrStorage, "empty %s: %v", st.LocalPath(managedDir+"/"+quarantineDir), err)
+			return errorf(ErrStorage, "empty %s: %v", where(st, managedDir+"/"+quarantineDir), err)
 		}
 	}
 	for _, q := range r.Quarantined {

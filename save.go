@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -120,9 +121,14 @@ type pending struct {
 	art      *Artifact
 	existing bool        // art was already in the instance (dedup or restore)
 	staging  string      // staging key while the bytes are written
+	direct   bool        // the bytes go straight to their final key (a store whose Put is atomic)
 	demoted  *int64      // the head this new version took is_latest from
 	sameHash []*Artifact // every row with this hash and size, dedup candidates or not
 }
+
+// writes reports whether the save writes bytes (not deduplicated, not
+// registered in place).
+func (p *pending) writes() bool { return p.staging != "" || p.direct }
 
 func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool) error {
 	for _, f := range []struct{ what, v string }{{"key", o.Key}, {"kind", o.Kind}, {"revises", o.Revises}} {
@@ -205,7 +211,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 	var stored []string
 	var storedIDs []int64
 	for i, p := range ps {
-		if p.existing || p.staging == "" {
+		if p.existing || !p.writes() {
 			continue
 		}
 		if err := in.writeBytes(ctx, p); err != nil {
@@ -486,7 +492,7 @@ func artifactRow(a *Artifact) rowInfo {
 func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *notes) (err error) {
 	o := p.item.SaveOptions
 	// A transaction tried again starts from nothing.
-	p.art, p.existing, p.staging, p.demoted, p.sameHash = nil, false, "", nil, nil
+	p.art, p.existing, p.staging, p.direct, p.demoted, p.sameHash = nil, false, "", false, nil, nil
 	st := in.DefaultStorage()
 	if p.inPlace != nil {
 		st = *p.inPlace
@@ -636,7 +642,13 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	if err := in.describeData(p, a, n); err != nil {
 		return err
 	}
-	if p.inPlace == nil {
+	if p.inPlace == nil && !p.sum.IsDir && in.store(st.Root).Features().AtomicPut {
+		// Object storage publishes a whole object or none: the file goes to
+		// its final key at once, under the row's mark (no staging copy, no
+		// rename, which S3 does not have).
+		p.direct = true
+		a.Aux = strPtr(storageOngoing)
+	} else if p.inPlace == nil {
 		p.staging = managedDir + "/" + stagingDir + "/" + a.UID + "-" + uid.New(8)
 		// lamindb's own "storage ongoing" flag, so that Python lamindb
 		// does not hand out a row whose bytes are not in place yet (its
@@ -698,9 +710,9 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		return err
 	}
 	p.art = a
-	if p.staging != "" {
+	if p.writes() {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_storing (artifact_id, owner, tmp_path, started_at, demoted_id) VALUES (?, ?, ?, ?, ?)`,
-			a.ID, in.owner, p.staging, in.now(), p.demoted); err != nil {
+			a.ID, in.owner, strPtr(p.staging), in.now(), p.demoted); err != nil {
 			return err
 		}
 	}
@@ -982,6 +994,14 @@ func (in *Instance) familyUIDs(ctx context.Context, q querier, table, stem strin
 // read, then are renamed into place.
 func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 	st := in.store(p.storage.Root)
+	if p.direct {
+		final := p.art.StorageKey()
+		in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, where(st, final))
+		if err := copyVerified(ctx, st, p.src, final, p.sum); err != nil {
+			return err
+		}
+		return fault.Hit(fault.SaveAfterWrite)
+	}
 	if p.sum.IsDir {
 		if len(p.sum.Files) == 0 {
 			if err := st.MakeFolder(ctx, p.staging); err != nil {
@@ -1018,7 +1038,7 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 		}
 	}
 	final := p.art.StorageKey()
-	in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, st.LocalPath(final))
+	in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, where(st, final))
 	err := st.Rename(ctx, p.staging, final)
 	if err != nil {
 		// A folder replaced in three steps may have failed only in its last
@@ -1090,18 +1110,47 @@ func copyVerified(ctx context.Context, st blob.Store, src, key string, want dige
 	}
 	defer f.Close()
 	h := sha256.New()
-	var r io.Reader = io.TeeReader(f, h)
+	changed := func(n int64) error {
+		return fmt.Errorf("%s changed while it was saved: it had %d bytes (sha256 %.12s…) when hashed and %d (sha256 %.12s…) when copied", src, want.Size, want.SHA256, n, hex.EncodeToString(h.Sum(nil)))
+	}
+	var r io.Reader = &verifying{r: io.TeeReader(f, h), h: h, want: want, changed: changed}
 	if fault.Enabled {
 		r = &midWrite{r: r, half: want.Size / 2}
 	}
 	n, err := st.Put(ctx, key, r, want.Size)
-	if err != nil && !errors.Is(err, blob.ErrSize) {
+	if err != nil && !errors.Is(err, blob.ErrSize) && !errors.Is(err, errChangedWhileSaved) {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); err != nil || n != want.Size || got != want.SHA256 {
-		return fmt.Errorf("%s changed while it was saved: it had %d bytes (sha256 %.12s…) when hashed and %d (sha256 %.12s…) when copied", src, want.Size, want.SHA256, n, got)
+	if err != nil || n != want.Size || hex.EncodeToString(h.Sum(nil)) != want.SHA256 {
+		return changed(n)
 	}
 	return nil
+}
+
+// errChangedWhileSaved is what a verifying reader fails a Put with.
+var errChangedWhileSaved = errors.New("the file changed while it was saved")
+
+// verifying passes a file's bytes to a store and fails the read that ends
+// them when their SHA-256 is not the one taken when the file was hashed: a
+// store that publishes at the end of a Put (S3) then publishes nothing, and
+// no object with other bytes than its row's ever appears under a final key.
+type verifying struct {
+	r       io.Reader
+	h       hash.Hash
+	want    digest.Sum
+	read    int64
+	changed func(n int64) error
+}
+
+func (v *verifying) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.read += int64(n)
+	if (v.read == v.want.Size && n > 0) || (err == io.EOF && v.read != v.want.Size) {
+		if v.read != v.want.Size || hex.EncodeToString(v.h.Sum(nil)) != v.want.SHA256 {
+			return n, fmt.Errorf("%w: %w", errChangedWhileSaved, v.changed(v.read))
+		}
+	}
+	return n, err
 }
 
 // midWrite passes the fault point save-mid-write once half of a file is
@@ -1132,7 +1181,7 @@ func (m *midWrite) Read(p []byte) (int, error) {
 // makes, for this process's own marks.
 func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
 	for _, p := range ps {
-		if p.existing || p.staging == "" {
+		if p.existing || !p.writes() {
 			continue
 		}
 		if _, err := in.settleSave(ctx, p.art.ID, in.owner, false); err != nil {
