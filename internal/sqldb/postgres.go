@@ -60,7 +60,9 @@ func (Postgres) IsRetryable(err error) bool {
 // (uid, key, …) serve, also for generic plans of prepared statements (a
 // LIKE with a parameter cannot use them there).
 func (Postgres) ByteRange(col, lo, hi string) string {
-	return "(" + col + " ~>=~ " + lo + " AND " + col + " ~<~ " + hi + ")"
+	// The pattern operators bind no tighter than ||: the bounds get
+	// parentheses.
+	return "(" + col + " ~>=~ (" + lo + ") AND " + col + " ~<~ (" + hi + "))"
 }
 
 // Upsert is INSERT … ON CONFLICT (key) DO UPDATE of the other columns.
