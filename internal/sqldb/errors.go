@@ -44,6 +44,10 @@ func (e *ConstraintError) Unwrap() []error { return []error{e.Class, e.cause} }
 var uniqueCols = regexp.MustCompile(`UNIQUE constraint failed: ([^()]+?)(?: \(\d+\))?$`)
 var uniqueIndex = regexp.MustCompile(`UNIQUE constraint failed: index '([^']+)'`)
 
+// Classify is classify for errors of statements run past the DB (a raw
+// *sql.Conn, say): the same classes and messages.
+func Classify(err error) error { return classify(err) }
+
 // classify turns a driver error into one of errs' classes with a message a
 // user can read; nil, sql.ErrNoRows and already classified errors pass through.
 func classify(err error) error {
