@@ -112,7 +112,10 @@ const bootstrapLock = 0x6c616d696e
 // OpenPostgres opens the instance in the PostgreSQL database dsn names (a
 // postgres:// URL or libpq's key=value form). Passwords come from the DSN,
 // or, as libpq does it, from PGPASSWORD or the password file (~/.pgpass or
-// PGPASSFILE); so do the other PG* variables. Every session runs in UTC.
+// PGPASSFILE); so do the other PG* variables. Every session runs in UTC
+// (times given as text are UTC, as the root package writes them), with
+// search_path public unless the DSN says otherwise, and ends a transaction
+// left idle for 5 minutes (a hung process must not hold its locks forever).
 //
 // An empty database gets lamindb 2.9.1's schema and our tables; one that
 // Python lamindb made gets our tables, in one transaction that leaves its
@@ -142,8 +145,18 @@ func OpenPostgres(ctx context.Context, dsn string, o ...Options) (*DB, error) {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "lamin"
+	for k, v := range map[string]string{
+		"application_name": "lamin",
+		// lamindb's tables are in public whatever the role's default.
+		"search_path": "public",
+		// A process that hangs (stopped, swapped out) inside a transaction
+		// would hold its row locks forever: the server ends such a session
+		// after a while (no transaction of ours waits for a person).
+		"idle_in_transaction_session_timeout": "300000",
+	} {
+		if cfg.RuntimeParams[k] == "" {
+			cfg.RuntimeParams[k] = v
+		}
 	}
 	db := &DB{Dialect: Postgres{}, opts: opts, pgCfg: cfg, path: where(cfg)}
 	if opts.ReadOnly {

@@ -104,6 +104,9 @@ func TestPostgresPasswordSources(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	password := os.Getenv("PGPASSWORD")
 	if password == "" {
+		if os.Getenv("LAMIN_TEST_REQUIRE_SERVICES") == "1" {
+			t.Fatal("PGPASSWORD unset: the test server's password is unknown (scripts/start-postgres exports it)")
+		}
 		t.Skip("PGPASSWORD unset: the test server's password is unknown")
 	}
 	u, _ := url.Parse(dsn)

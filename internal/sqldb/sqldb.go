@@ -1,17 +1,24 @@
 // Package sqldb opens an instance's SQL database, keeps its schema migrated and
 // hides the few differences between SQL dialects behind Dialect.
 //
-// The SQL itself is hand-written in the subset SQLite and PostgreSQL share; the
-// dialect covers what differs (migrations, constraint errors, case-insensitive
-// matching). Only SQLite is implemented so far.
+// The SQL itself is hand-written in the subset SQLite and PostgreSQL share,
+// with "?" placeholders (a PostgreSQL DB rewrites them to $1, $2, … once per
+// statement text); the dialect covers what differs (migrations, constraint
+// errors, byte-order ranges, upserts, row locks), and DB offers what must be
+// asked differently (InsertID, TableColumns, ForeignKeys, SchemaToken).
+// OpenSQLite opens the embedded default, OpenPostgres a team's server.
 //
-// Three promises hold for every caller:
+// Promises that hold for every caller:
 //   - Driver errors are classified here, once, into the errors of internal/errs
 //     (a unique key taken, a foreign key that protects, a busy or read-only or
-//     malformed database); no raw driver text needs to reach a user.
-//   - Writers queue: a write transaction that finds the database locked by
-//     another process waits its turn (with a message after a while) instead of
-//     failing with SQLITE_BUSY.
+//     malformed database, a server that is unreachable or refused the login,
+//     a connection lost); no raw driver text, and never a password, needs to
+//     reach a user.
+//   - Writers never lose an update: on SQLite a write transaction takes the
+//     write lock when it begins and waits its turn (with a message after a
+//     while) instead of failing with SQLITE_BUSY; on PostgreSQL it runs
+//     SERIALIZABLE and is run again when the server rolled it back for a
+//     conflict (DB.Tx says how often).
 //   - A database that is read-only (read-only storage, ReadOnly option, or a
 //     schema newer than this binary knows) can be queried, and every write is
 //     refused with an error that says why.
