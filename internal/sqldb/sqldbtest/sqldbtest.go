@@ -613,6 +613,26 @@ var cases = []testCase{
 			t.Errorf("write: %v", err)
 		}
 	}},
+	{"NewerLamindbPythonMade", func(t *testing.T, e Engine) {
+		// Python lamindb made it and then migrated it further than we know:
+		// read-only, our tables missing, and reads of them find nothing.
+		ctx := context.Background()
+		addr := e.Reference(t)
+		if _, err := e.Raw(t, addr).Exec(`INSERT INTO django_migrations (app, name, applied) VALUES ('lamindb', '0194_future', '2027-01-01 00:00:00')`); err != nil {
+			t.Fatal(err)
+		}
+		db := open(t, e, addr, sqldb.Options{})
+		if !errors.Is(db.ReadOnly(), errs.ErrReadOnly) || db.LamindbNotice() == "" {
+			t.Fatalf("read-only %v, notice %q", db.ReadOnly(), db.LamindbNotice())
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM lamin_purge_intent`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("our missing tables: %d (%v)", n, err)
+		}
+		if v, err := db.SchemaVersion(ctx); err != nil || v != 0 {
+			t.Errorf("schema version %d (%v): nothing may be added", v, err)
+		}
+	}},
 }
 
 // open opens addr, failing the test on error, and closes it at cleanup.
