@@ -78,7 +78,10 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *R
 // IMMEDIATE), so every fact fn reads stays true until it commits. On
 // PostgreSQL the same guarantee comes from SERIALIZABLE isolation without a
 // lock on the database: writers run at once, and a transaction that would
-// have seen another's changes is rolled back and fn runs again (see pgTx).
+// have seen another's changes is rolled back and fn runs again: up to
+// TxAttempts (10) runs in all, after serialization failures, deadlocks, or a
+// connection lost before COMMIT was sent (then after waiting up to 20 s for
+// the server to answer again); the final error says Tx gave up.
 // fn must therefore be re-runnable: it may run more than once, and only its
 // last run's effects inside the transaction count; effects outside it
 // (files, messages) must wait until Tx returned nil. A lock held by another
