@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/lamindb-go/lamindb/internal/errs"
@@ -58,6 +59,12 @@ func classify(err error) error {
 	var ce *ConstraintError
 	if errors.As(err, &ee) || errors.As(err, &ce) {
 		return err
+	}
+	// A PostgreSQL connect timeout is a deadline too, but it says the
+	// server is unreachable, not that the user interrupted.
+	var pce *pgconn.ConnectError
+	if errors.As(err, &pce) && !errors.Is(err, context.Canceled) {
+		return classifyPG(err)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errs.Wrap(errs.ErrInterrupted, err, "interrupted")

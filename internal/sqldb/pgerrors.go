@@ -1,8 +1,10 @@
 package sqldb
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"regexp"
@@ -50,14 +52,15 @@ func classifyPG(err error) error {
 			return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: connection refused (is the server running, and on this host and port?)")
 		}
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 			return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: no answer before the connect timeout (host unreachable or a firewall drops the packets)")
 		}
 		var dns *net.DNSError
 		if errors.As(err, &dns) {
 			return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: unknown host %s", dns.Name)
 		}
-		return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: %v", errors.Unwrap(ce))
+		// pgx lists one line per attempt (TLS, then plain): one line here.
+		return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: %s", strings.ReplaceAll(fmt.Sprint(errors.Unwrap(ce)), "\n", "; "))
 	}
 	if lostConnection(err) {
 		return errs.Wrap(errs.ErrDatabase, &connLostError{err}, "the connection to PostgreSQL was lost; the transaction was rolled back")

@@ -185,10 +185,11 @@ func (db *DB) pgConnect(ctx context.Context) error {
 	sdb := sql.OpenDB(connector)
 	// Connections are cheap to keep and dear to make (TLS, auth): keep a
 	// few; the server's max_connections is shared by every process.
-	sdb.SetMaxOpenConns(max(db.opts.MaxConns, 1))
-	if db.opts.MaxConns <= 0 {
-		sdb.SetMaxOpenConns(16)
+	conns := db.opts.MaxConns
+	if conns <= 0 {
+		conns = 16
 	}
+	sdb.SetMaxOpenConns(conns)
 	sdb.SetMaxIdleConns(4)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	if err := sdb.PingContext(ctx); err != nil {
