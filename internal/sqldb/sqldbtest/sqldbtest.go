@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -412,6 +413,55 @@ var cases = []testCase{
 		var v string
 		if err := db.QueryRowContext(ctx, `SELECT value FROM lamin_setting WHERE key = 'n'`).Scan(&v); err != nil || v != fmt.Sprint(workers*each) {
 			t.Errorf("counter %s (%v), want %d: an update was lost", v, err, workers*each)
+		}
+	}},
+	{"ReadFactsHold", func(t *testing.T, e Engine) {
+		// Each transaction checks that no claim exists and then claims,
+		// under a key of its own (no unique key stops the second): only
+		// the engine's isolation keeps it to one claim. On PostgreSQL the
+		// loser of SERIALIZABLE's conflict is run again and finds the claim.
+		ctx := context.Background()
+		addr := e.Empty(t)
+		db := open(t, e, addr, sqldb.Options{})
+		const workers = 4
+		var wg sync.WaitGroup
+		var claimed atomic.Int32
+		errc := make(chan error, workers)
+		start := make(chan struct{})
+		for w := 0; w < workers; w++ {
+			wdb := open(t, e, addr, sqldb.Options{})
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errc <- wdb.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+					var n int
+					if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamin_setting WHERE key LIKE 'claim%'`).Scan(&n); err != nil {
+						return err
+					}
+					if n > 0 {
+						return nil
+					}
+					time.Sleep(5 * time.Millisecond)
+					_, err := tx.ExecContext(ctx, `INSERT INTO lamin_setting (key, value) VALUES (?, 'x')`, fmt.Sprint("claim", w))
+					if err == nil {
+						claimed.Add(1)
+					}
+					return err
+				})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				t.Errorf("Tx: %v", err)
+			}
+		}
+		var n int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM lamin_setting WHERE key LIKE 'claim%'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%d claims committed (%v), want 1: a transaction acted on a fact that was no longer true", n, err)
 		}
 	}},
 	{"OppositeLockOrder", func(t *testing.T, e Engine) {
