@@ -86,19 +86,21 @@ type DB struct {
 	rebound map[string]string // PostgreSQL: statement text → its $n form
 }
 
-// Options configure OpenSQLite. The zero value opens for reading and writing
-// and migrates.
+// Options configure OpenSQLite and OpenPostgres. The zero value opens for
+// reading and writing and migrates.
 type Options struct {
-	// ReadOnly opens without migrating and refuses every write (dry runs).
+	// ReadOnly opens without migrating and refuses every write (dry runs);
+	// PostgreSQL sessions are read-only on the server too.
 	ReadOnly bool
 	// BusyTimeout is how long SQLite itself waits for another writer before a
-	// write transaction retries; zero means 5 s.
+	// write transaction retries; zero means 5 s. (SQLite only.)
 	BusyTimeout time.Duration
 	// WriteWait bounds how long a write transaction queues behind other
 	// processes in all; zero means 10 minutes.
 	WriteWait time.Duration
 	// Waiting is told once per transaction that it has been waiting for the
-	// write lock for a while; nil says nothing.
+	// write lock for a while; nil says nothing. (SQLite only: PostgreSQL
+	// writers do not wait for each other's transactions as a whole.)
 	Waiting func(waited time.Duration)
 	// MaxConns bounds a PostgreSQL pool's connections; zero means 16.
 	// (SQLite always has one.)
