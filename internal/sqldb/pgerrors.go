@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lamindb-go/lamindb/internal/errs"
@@ -61,6 +62,9 @@ func classifyPG(err error) error {
 		}
 		// pgx lists one line per attempt (TLS, then plain): one line here.
 		return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: %s", strings.ReplaceAll(fmt.Sprint(errors.Unwrap(ce)), "\n", "; "))
+	}
+	if errors.Is(err, pgx.ErrTxCommitRollback) {
+		return errs.Wrap(errs.ErrDatabase, err, "a statement of the transaction had failed, so PostgreSQL rolled it back at commit; nothing was changed")
 	}
 	if lostConnection(err) {
 		return errs.Wrap(errs.ErrDatabase, &connLostError{err}, "the connection to PostgreSQL was lost; the transaction was rolled back")

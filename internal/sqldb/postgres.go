@@ -49,10 +49,15 @@ func (Postgres) IsBusy(err error) bool {
 
 // IsRetryable reports a serialization failure (40001) or a deadlock
 // (40P01): the server rolled the transaction back, and running it again
-// from the start may succeed.
+// from the start may succeed. So may a statement prepared before another
+// program (lamindb migrating) changed a table it reads: pgx forgets the
+// statement on "cached plan must not change result type" (0A000).
 func (Postgres) IsRetryable(err error) bool {
-	c := pgCode(err)
-	return c == "40001" || c == "40P01"
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan")
 }
 
 // ByteRange uses the pattern operators ~>=~ and ~<~, which compare bytes

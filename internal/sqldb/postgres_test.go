@@ -282,3 +282,53 @@ func TestPostgresNotLamindb(t *testing.T) {
 		t.Errorf("it was changed: %d tables", n)
 	}
 }
+
+// TestPostgresSwallowedError: fn ignored a failed statement and returned
+// nil; the commit says the transaction was rolled back.
+func TestPostgresSwallowedError(t *testing.T) {
+	db := openPG(t, pgtest.NewDatabase(t))
+	ctx := context.Background()
+	err := db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		tx.ExecContext(ctx, `INSERT INTO no_such_table VALUES (1)`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO lamin_setting (key, value) VALUES ('a', 'b')`)
+		if err == nil {
+			return errors.New("a statement after a failed one succeeded")
+		}
+		return nil
+	})
+	if !errors.Is(err, errs.ErrDatabase) || !strings.Contains(err.Error(), "rolled it back") {
+		t.Errorf("commit: %v", err)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM lamin_setting`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("rows: %d (%v)", n, err)
+	}
+}
+
+// TestPostgresStalePlan: another program (lamindb migrating) adds a column
+// to a table a cached statement reads with *: the statement is prepared
+// again instead of failing from then on.
+func TestPostgresStalePlan(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db, other := openPG(t, dsn), openPG(t, dsn)
+	ctx := context.Background()
+	read := func(q sqldb.Querier) error {
+		_, err := sqldb.Strings(ctx, q, `SELECT * FROM lamin_setting`)
+		return err
+	}
+	if err := read(db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `ALTER TABLE lamin_setting ADD COLUMN x text`); err != nil {
+		t.Fatal(err)
+	}
+	if err := read(db); err != nil {
+		t.Errorf("after ALTER TABLE: %v", err)
+	}
+	if _, err := other.ExecContext(ctx, `ALTER TABLE lamin_setting DROP COLUMN x`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error { return read(tx) }); err != nil {
+		t.Errorf("in a transaction after ALTER TABLE: %v", err)
+	}
+}

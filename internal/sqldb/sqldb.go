@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pressly/goose/v3"
 	"golang.org/x/sys/unix"
@@ -165,6 +166,24 @@ func (db *DB) bind(query string) string {
 	return q
 }
 
+// forgetStale drops query's prepared statement when err says its plan is
+// stale (PostgreSQL: another program changed a table the statement reads,
+// and its result would have other columns), so that the next run prepares
+// it again; it reports whether it did.
+func (db *DB) forgetStale(query string, err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "0A000" || !strings.Contains(pe.Message, "cached plan") {
+		return false
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if st := db.stmts[query]; st != nil {
+		st.Close()
+		delete(db.stmts, query)
+	}
+	return true
+}
+
 // cached returns the prepared statement for query if it is in the cache.
 func (db *DB) cached(query string) *sql.Stmt {
 	db.mu.Lock()
@@ -192,13 +211,17 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	}
 	var res sql.Result
 	err := db.retryBusy(ctx, func() error {
-		st, err := db.stmt(ctx, query)
-		if err != nil || st == nil {
-			res, err = db.DB.ExecContext(ctx, db.bind(query), args...)
-			return err
+		for attempt := 0; ; attempt++ {
+			st, err := db.stmt(ctx, query)
+			if err != nil || st == nil {
+				res, err = db.DB.ExecContext(ctx, db.bind(query), args...)
+				return err
+			}
+			res, err = st.ExecContext(ctx, args...)
+			if attempt > 0 || !db.forgetStale(query, err) {
+				return err
+			}
 		}
-		res, err = st.ExecContext(ctx, args...)
-		return err
 	})
 	return res, classify(err)
 }
@@ -210,13 +233,17 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	}
 	var rows *sql.Rows
 	err := db.retryBusy(ctx, func() error {
-		st, err := db.stmt(ctx, query)
-		if err != nil || st == nil {
-			rows, err = db.DB.QueryContext(ctx, db.bind(query), args...)
-			return err
+		for attempt := 0; ; attempt++ {
+			st, err := db.stmt(ctx, query)
+			if err != nil || st == nil {
+				rows, err = db.DB.QueryContext(ctx, db.bind(query), args...)
+				return err
+			}
+			rows, err = st.QueryContext(ctx, args...)
+			if attempt > 0 || !db.forgetStale(query, err) {
+				return err
+			}
 		}
-		rows, err = st.QueryContext(ctx, args...)
-		return err
 	})
 	return rows, classify(err)
 }

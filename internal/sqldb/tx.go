@@ -45,10 +45,22 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// forgetStale drops a statement whose plan went stale from the DB's cache
+// and the transaction's, so that Tx's next run prepares it again.
+func (tx *Tx) forgetStale(query string, err error) {
+	if tx.db.forgetStale(query, err) {
+		if st := tx.local[query]; st != nil {
+			st.Close()
+			delete(tx.local, query)
+		}
+	}
+}
+
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := tx.prepared(ctx, query); st != nil {
 		res, err := st.ExecContext(ctx, args...)
+		tx.forgetStale(query, err)
 		return res, classify(err)
 	}
 	res, err := tx.Tx.ExecContext(ctx, tx.db.bind(query), args...)
@@ -59,6 +71,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := tx.prepared(ctx, query); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
+		tx.forgetStale(query, err)
 		return rows, classify(err)
 	}
 	rows, err := tx.Tx.QueryContext(ctx, tx.db.bind(query), args...)
