@@ -82,7 +82,7 @@ func lostConnection(err error) bool {
 		return true
 	}
 	// pgconn reports a connection it already closed so, without a type.
-	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "conn busy")
+	return strings.Contains(err.Error(), "conn closed")
 }
 
 func classifyPgError(err error, pe *pgconn.PgError) error {
