@@ -329,8 +329,8 @@ type Dialect interface {
 	IsBusy(err error) bool
 	// IsRetryable reports whether err means the transaction was rolled back
 	// by the engine so that running it again may succeed: PostgreSQL's
-	// serialization failures (40001) and deadlocks (40P01). SQLite, with one
-	// writer, never says so.
+	// serialization failures (40001), deadlocks (40P01) and statements whose
+	// prepared plan went stale. SQLite, with one writer, never says so.
 	IsRetryable(err error) bool
 	// ByteRange is the predicate lo <= col < hi under byte order (the order
 	// of uids, whose alphabet is ASCII), whatever the column's collation.
