@@ -1,14 +1,17 @@
 package sqldb
 
 import (
+	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"regexp"
 	"strings"
 	"syscall"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/lamindb-go/lamindb/internal/errs"
@@ -50,14 +53,18 @@ func classifyPG(err error) error {
 			return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: connection refused (is the server running, and on this host and port?)")
 		}
 		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
 			return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: no answer before the connect timeout (host unreachable or a firewall drops the packets)")
 		}
 		var dns *net.DNSError
 		if errors.As(err, &dns) {
 			return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: unknown host %s", dns.Name)
 		}
-		return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: %v", errors.Unwrap(ce))
+		// pgx lists one line per attempt (TLS, then plain): one line here.
+		return errs.Wrap(errs.ErrDatabase, err, "cannot reach PostgreSQL: %s", strings.ReplaceAll(fmt.Sprint(errors.Unwrap(ce)), "\n", "; "))
+	}
+	if errors.Is(err, pgx.ErrTxCommitRollback) {
+		return errs.Wrap(errs.ErrDatabase, err, "a statement of the transaction had failed, so PostgreSQL rolled it back at commit; nothing was changed")
 	}
 	if lostConnection(err) {
 		return errs.Wrap(errs.ErrDatabase, &connLostError{err}, "the connection to PostgreSQL was lost; the transaction was rolled back")
@@ -75,7 +82,7 @@ func lostConnection(err error) bool {
 		return true
 	}
 	// pgconn reports a connection it already closed so, without a type.
-	return strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "conn busy")
+	return strings.Contains(err.Error(), "conn closed")
 }
 
 func classifyPgError(err error, pe *pgconn.PgError) error {

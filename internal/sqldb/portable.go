@@ -67,20 +67,6 @@ func On(q Querier) *DB {
 	panic(fmt.Sprintf("sqldb.On: %T is neither a DB nor a Tx", q))
 }
 
-// SyncIDs moves the id sequences of tables past their largest id, after rows
-// were inserted with explicit ids (an instance's seed rows): PostgreSQL's
-// identity columns would otherwise hand out 1 again. SQLite needs nothing.
-func (tx *Tx) SyncIDs(ctx context.Context, tables ...string) error {
-	if !tx.db.postgres() {
-		return nil
-	}
-	for _, t := range tables {
-		if _, err := tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('public.`+t+`', 'id'), GREATEST((SELECT max(id) FROM public.`+t+`), 1))`); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // Exec is ExecContext without a context. It shadows database/sql's method of
 // the same name, which would bypass the rebinding of placeholders, the

@@ -49,10 +49,15 @@ func (Postgres) IsBusy(err error) bool {
 
 // IsRetryable reports a serialization failure (40001) or a deadlock
 // (40P01): the server rolled the transaction back, and running it again
-// from the start may succeed.
+// from the start may succeed. So may a statement prepared before another
+// program (lamindb migrating) changed a table it reads: pgx forgets the
+// statement on "cached plan must not change result type" (0A000).
 func (Postgres) IsRetryable(err error) bool {
-	c := pgCode(err)
-	return c == "40001" || c == "40P01"
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan")
 }
 
 // ByteRange uses the pattern operators ~>=~ and ~<~, which compare bytes
@@ -60,7 +65,9 @@ func (Postgres) IsRetryable(err error) bool {
 // (uid, key, …) serve, also for generic plans of prepared statements (a
 // LIKE with a parameter cannot use them there).
 func (Postgres) ByteRange(col, lo, hi string) string {
-	return "(" + col + " ~>=~ " + lo + " AND " + col + " ~<~ " + hi + ")"
+	// The pattern operators bind no tighter than ||: the bounds get
+	// parentheses.
+	return "(" + col + " ~>=~ (" + lo + ") AND " + col + " ~<~ (" + hi + "))"
 }
 
 // Upsert is INSERT … ON CONFLICT (key) DO UPDATE of the other columns.
@@ -110,7 +117,10 @@ const bootstrapLock = 0x6c616d696e
 // OpenPostgres opens the instance in the PostgreSQL database dsn names (a
 // postgres:// URL or libpq's key=value form). Passwords come from the DSN,
 // or, as libpq does it, from PGPASSWORD or the password file (~/.pgpass or
-// PGPASSFILE); so do the other PG* variables. Every session runs in UTC.
+// PGPASSFILE); so do the other PG* variables. Every session runs in UTC
+// (times given as text are UTC, as the root package writes them), with
+// search_path public unless the DSN says otherwise, and ends a transaction
+// left idle for 5 minutes (a hung process must not hold its locks forever).
 //
 // An empty database gets lamindb 2.9.1's schema and our tables; one that
 // Python lamindb made gets our tables, in one transaction that leaves its
@@ -140,8 +150,18 @@ func OpenPostgres(ctx context.Context, dsn string, o ...Options) (*DB, error) {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "lamin"
+	for k, v := range map[string]string{
+		"application_name": "lamin",
+		// lamindb's tables are in public whatever the role's default.
+		"search_path": "public",
+		// A process that hangs (stopped, swapped out) inside a transaction
+		// would hold its row locks forever: the server ends such a session
+		// after a while (no transaction of ours waits for a person).
+		"idle_in_transaction_session_timeout": "300000",
+	} {
+		if cfg.RuntimeParams[k] == "" {
+			cfg.RuntimeParams[k] = v
+		}
 	}
 	db := &DB{Dialect: Postgres{}, opts: opts, pgCfg: cfg, path: where(cfg)}
 	if opts.ReadOnly {
@@ -170,10 +190,11 @@ func (db *DB) pgConnect(ctx context.Context) error {
 	sdb := sql.OpenDB(connector)
 	// Connections are cheap to keep and dear to make (TLS, auth): keep a
 	// few; the server's max_connections is shared by every process.
-	sdb.SetMaxOpenConns(max(db.opts.MaxConns, 1))
-	if db.opts.MaxConns <= 0 {
-		sdb.SetMaxOpenConns(16)
+	conns := db.opts.MaxConns
+	if conns <= 0 {
+		conns = 16
 	}
+	sdb.SetMaxOpenConns(conns)
 	sdb.SetMaxIdleConns(4)
 	sdb.SetConnMaxIdleTime(5 * time.Minute)
 	if err := sdb.PingContext(ctx); err != nil {

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -316,4 +318,17 @@ func fromTemplate(file string) (bool, error) {
 		return false, errs.Wrap(errs.ErrDatabase, err, "create the database %s: %v", file, err)
 	}
 	return true, nil
+}
+
+// SchemaDigest is a hex digest of the DDL a new PostgreSQL instance gets
+// (lamindb's and ours) and of our version: it names test templates, so that
+// a changed schema never clones an old one.
+func SchemaDigest() string {
+	h := sha256.New()
+	io.WriteString(h, lamindbPGDDL())
+	for _, s := range laminDDL("postgres") {
+		io.WriteString(h, s)
+	}
+	fmt.Fprint(h, Version("postgres"))
+	return hex.EncodeToString(h.Sum(nil))
 }

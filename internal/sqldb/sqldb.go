@@ -1,17 +1,24 @@
 // Package sqldb opens an instance's SQL database, keeps its schema migrated and
 // hides the few differences between SQL dialects behind Dialect.
 //
-// The SQL itself is hand-written in the subset SQLite and PostgreSQL share; the
-// dialect covers what differs (migrations, constraint errors, case-insensitive
-// matching). Only SQLite is implemented so far.
+// The SQL itself is hand-written in the subset SQLite and PostgreSQL share,
+// with "?" placeholders (a PostgreSQL DB rewrites them to $1, $2, … once per
+// statement text); the dialect covers what differs (migrations, constraint
+// errors, byte-order ranges, upserts, row locks), and DB offers what must be
+// asked differently (InsertID, TableColumns, ForeignKeys, SchemaToken).
+// OpenSQLite opens the embedded default, OpenPostgres a team's server.
 //
-// Three promises hold for every caller:
+// Promises that hold for every caller:
 //   - Driver errors are classified here, once, into the errors of internal/errs
 //     (a unique key taken, a foreign key that protects, a busy or read-only or
-//     malformed database); no raw driver text needs to reach a user.
-//   - Writers queue: a write transaction that finds the database locked by
-//     another process waits its turn (with a message after a while) instead of
-//     failing with SQLITE_BUSY.
+//     malformed database, a server that is unreachable or refused the login,
+//     a connection lost); no raw driver text, and never a password, needs to
+//     reach a user.
+//   - Writers never lose an update: on SQLite a write transaction takes the
+//     write lock when it begins and waits its turn (with a message after a
+//     while) instead of failing with SQLITE_BUSY; on PostgreSQL it runs
+//     SERIALIZABLE and is run again when the server rolled it back for a
+//     conflict (DB.Tx says how often).
 //   - A database that is read-only (read-only storage, ReadOnly option, or a
 //     schema newer than this binary knows) can be queried, and every write is
 //     refused with an error that says why.
@@ -36,6 +43,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pressly/goose/v3"
 	"golang.org/x/sys/unix"
@@ -79,19 +87,21 @@ type DB struct {
 	rebound map[string]string // PostgreSQL: statement text → its $n form
 }
 
-// Options configure OpenSQLite. The zero value opens for reading and writing
-// and migrates.
+// Options configure OpenSQLite and OpenPostgres. The zero value opens for
+// reading and writing and migrates.
 type Options struct {
-	// ReadOnly opens without migrating and refuses every write (dry runs).
+	// ReadOnly opens without migrating and refuses every write (dry runs);
+	// PostgreSQL sessions are read-only on the server too.
 	ReadOnly bool
 	// BusyTimeout is how long SQLite itself waits for another writer before a
-	// write transaction retries; zero means 5 s.
+	// write transaction retries; zero means 5 s. (SQLite only.)
 	BusyTimeout time.Duration
 	// WriteWait bounds how long a write transaction queues behind other
 	// processes in all; zero means 10 minutes.
 	WriteWait time.Duration
 	// Waiting is told once per transaction that it has been waiting for the
-	// write lock for a while; nil says nothing.
+	// write lock for a while; nil says nothing. (SQLite only: PostgreSQL
+	// writers do not wait for each other's transactions as a whole.)
 	Waiting func(waited time.Duration)
 	// MaxConns bounds a PostgreSQL pool's connections; zero means 16.
 	// (SQLite always has one.)
@@ -156,6 +166,24 @@ func (db *DB) bind(query string) string {
 	return q
 }
 
+// forgetStale drops query's prepared statement when err says its plan is
+// stale (PostgreSQL: another program changed a table the statement reads,
+// and its result would have other columns), so that the next run prepares
+// it again; it reports whether it did.
+func (db *DB) forgetStale(query string, err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "0A000" || !strings.Contains(pe.Message, "cached plan") {
+		return false
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if st := db.stmts[query]; st != nil {
+		st.Close()
+		delete(db.stmts, query)
+	}
+	return true
+}
+
 // cached returns the prepared statement for query if it is in the cache.
 func (db *DB) cached(query string) *sql.Stmt {
 	db.mu.Lock()
@@ -183,13 +211,17 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	}
 	var res sql.Result
 	err := db.retryBusy(ctx, func() error {
-		st, err := db.stmt(ctx, query)
-		if err != nil || st == nil {
-			res, err = db.DB.ExecContext(ctx, db.bind(query), args...)
-			return err
+		for attempt := 0; ; attempt++ {
+			st, err := db.stmt(ctx, query)
+			if err != nil || st == nil {
+				res, err = db.DB.ExecContext(ctx, db.bind(query), args...)
+				return err
+			}
+			res, err = st.ExecContext(ctx, args...)
+			if attempt > 0 || !db.forgetStale(query, err) {
+				return err
+			}
 		}
-		res, err = st.ExecContext(ctx, args...)
-		return err
 	})
 	return res, classify(err)
 }
@@ -201,13 +233,17 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	}
 	var rows *sql.Rows
 	err := db.retryBusy(ctx, func() error {
-		st, err := db.stmt(ctx, query)
-		if err != nil || st == nil {
-			rows, err = db.DB.QueryContext(ctx, db.bind(query), args...)
-			return err
+		for attempt := 0; ; attempt++ {
+			st, err := db.stmt(ctx, query)
+			if err != nil || st == nil {
+				rows, err = db.DB.QueryContext(ctx, db.bind(query), args...)
+				return err
+			}
+			rows, err = st.QueryContext(ctx, args...)
+			if attempt > 0 || !db.forgetStale(query, err) {
+				return err
+			}
 		}
-		rows, err = st.QueryContext(ctx, args...)
-		return err
 	})
 	return rows, classify(err)
 }
@@ -293,8 +329,8 @@ type Dialect interface {
 	IsBusy(err error) bool
 	// IsRetryable reports whether err means the transaction was rolled back
 	// by the engine so that running it again may succeed: PostgreSQL's
-	// serialization failures (40001) and deadlocks (40P01). SQLite, with one
-	// writer, never says so.
+	// serialization failures (40001), deadlocks (40P01) and statements whose
+	// prepared plan went stale. SQLite, with one writer, never says so.
 	IsRetryable(err error) bool
 	// ByteRange is the predicate lo <= col < hi under byte order (the order
 	// of uids, whose alphabet is ASCII), whatever the column's collation.

@@ -45,10 +45,22 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// forgetStale drops a statement whose plan went stale from the DB's cache
+// and the transaction's, so that Tx's next run prepares it again.
+func (tx *Tx) forgetStale(query string, err error) {
+	if tx.db.forgetStale(query, err) {
+		if st := tx.local[query]; st != nil {
+			st.Close()
+			delete(tx.local, query)
+		}
+	}
+}
+
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := tx.prepared(ctx, query); st != nil {
 		res, err := st.ExecContext(ctx, args...)
+		tx.forgetStale(query, err)
 		return res, classify(err)
 	}
 	res, err := tx.Tx.ExecContext(ctx, tx.db.bind(query), args...)
@@ -59,6 +71,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := tx.prepared(ctx, query); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
+		tx.forgetStale(query, err)
 		return rows, classify(err)
 	}
 	rows, err := tx.Tx.QueryContext(ctx, tx.db.bind(query), args...)
@@ -78,7 +91,10 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *R
 // IMMEDIATE), so every fact fn reads stays true until it commits. On
 // PostgreSQL the same guarantee comes from SERIALIZABLE isolation without a
 // lock on the database: writers run at once, and a transaction that would
-// have seen another's changes is rolled back and fn runs again (see pgTx).
+// have seen another's changes is rolled back and fn runs again: up to
+// TxAttempts (10) runs in all, after serialization failures, deadlocks, or a
+// connection lost before COMMIT was sent (then after waiting up to 20 s for
+// the server to answer again); the final error says Tx gave up.
 // fn must therefore be re-runnable: it may run more than once, and only its
 // last run's effects inside the transaction count; effects outside it
 // (files, messages) must wait until Tx returned nil. A lock held by another

@@ -13,13 +13,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 )
 
 // EnvDSN is the variable naming the test server (a postgres:// URL of a
@@ -27,7 +31,8 @@ import (
 const EnvDSN = "LAMIN_TEST_POSTGRES"
 
 // Server returns the test server's DSN, or skips (fails under
-// LAMIN_TEST_REQUIRE_SERVICES=1) when there is none.
+// LAMIN_TEST_REQUIRE_SERVICES=1) when there is none. Like t.Skip, call it
+// (and NewDatabase, NewInstance) from the test's goroutine.
 func Server(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(EnvDSN)
@@ -60,6 +65,79 @@ func NewDatabase(t testing.TB) string {
 		}
 	})
 	return WithDatabase(server, name)
+}
+
+// NewInstance is NewDatabase holding a new instance's schema already
+// (lamindb's and ours, as OpenPostgres creates it), for tests that need an
+// instance, not its creation: it is cloned (CREATE DATABASE … TEMPLATE, a
+// file copy on the server) from a template database that the first test
+// to ask makes once per server and schema version, instead of running the
+// DDL (0.3 s, seconds on a busy machine) again for every test.
+func NewInstance(t testing.TB) string {
+	t.Helper()
+	server := Server(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tmpl, err := template(ctx, server)
+	if err != nil {
+		t.Fatalf("instance template: %v", err)
+	}
+	name := "lamin_test_" + randomHex(6)
+	if err := admin(ctx, server, `CREATE DATABASE `+name+` TEMPLATE `+tmpl); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := admin(ctx, server, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	return WithDatabase(server, name)
+}
+
+var templateMu sync.Mutex
+
+// template returns the name of the server's instance template for this
+// binary's schema, making it first if needed: under a temporary name, then
+// renamed (at once), so that no test clones half a template.
+func template(ctx context.Context, server string) (string, error) {
+	templateMu.Lock()
+	defer templateMu.Unlock()
+	name := fmt.Sprintf("lamin_template_v%d_%s", sqldb.Version("postgres"), sqldb.SchemaDigest()[:10])
+	c, err := pgx.Connect(ctx, server)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close(ctx)
+	if exists, err := databaseExists(ctx, c, name); err != nil || exists {
+		return name, err
+	}
+	tmp := name + "_" + randomHex(4)
+	if _, err := c.Exec(ctx, `CREATE DATABASE `+tmp); err != nil {
+		return "", err
+	}
+	db, err := sqldb.OpenPostgres(ctx, WithDatabase(server, tmp))
+	if err == nil {
+		err = db.Close()
+	}
+	if err == nil {
+		_, err = c.Exec(ctx, `ALTER DATABASE `+tmp+` RENAME TO `+name)
+	}
+	if err != nil {
+		c.Exec(ctx, `DROP DATABASE IF EXISTS `+tmp+` WITH (FORCE)`)
+		if exists, _ := databaseExists(ctx, c, name); exists {
+			return name, nil // another process made it meanwhile
+		}
+		return "", err
+	}
+	return name, nil
+}
+
+func databaseExists(ctx context.Context, c *pgx.Conn, name string) (bool, error) {
+	var exists bool
+	err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists)
+	return exists, err
 }
 
 // WithDatabase returns dsn with its database replaced by name.
