@@ -1358,7 +1358,7 @@ func (in *Instance) reprByID(ctx context.Context, reg *registry.Registry, id int
 			return a.String()
 		}
 	}
-	r, err := (&Query{in: in, reg: reg, fq: filter.Query{Reg: reg}}).getByID(ctx, in.db, id)
+	r, err := (&Query{in: in, reg: reg, fq: filter.Query{Reg: reg, Dialect: in.filterDialect()}}).getByID(ctx, in.db, id)
 	if err != nil {
 		return fmt.Sprintf("%s(id=%d)", reg.Class, id)
 	}
@@ -1367,7 +1367,7 @@ func (in *Instance) reprByID(ctx context.Context, reg *registry.Registry, id int
 
 func (q *Query) getByID(ctx context.Context, qr querier, id int64) (Record, error) {
 	fields := append([]string{"id"}, q.reg.List...)
-	fq := filter.Query{Reg: q.reg, Scope: filter.All}
+	fq := filter.Query{Reg: q.reg, Scope: filter.All, Dialect: q.in.filterDialect()}
 	c, err := filter.New(q.reg, "id", id)
 	if err != nil {
 		return Record{}, invalid(err)

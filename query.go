@@ -64,8 +64,17 @@ func (in *Instance) Records(name string) *Query {
 		q.err = &Error{Class: ErrInvalid, Msg: err.Error(), Err: err}
 		return q
 	}
-	q.fq.Reg = reg
+	q.fq.Reg, q.fq.Dialect = reg, in.filterDialect()
 	return q
+}
+
+// filterDialect is the filter builder's SQL for this instance's database.
+func (in *Instance) filterDialect() filter.Dialect {
+	d, err := filter.DialectFor(in.db.Dialect.Name())
+	if err != nil {
+		panic(err) // sqldb opens only engines the filter knows
+	}
+	return d
 }
 
 // Artifacts starts a query on artifacts.
