@@ -67,7 +67,6 @@ func On(q Querier) *DB {
 	panic(fmt.Sprintf("sqldb.On: %T is neither a DB nor a Tx", q))
 }
 
-
 // Exec is ExecContext without a context. It shadows database/sql's method of
 // the same name, which would bypass the rebinding of placeholders, the
 // statement cache and the classification of errors.
