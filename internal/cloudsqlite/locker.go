@@ -3,6 +3,8 @@ package cloudsqlite
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -98,7 +100,10 @@ type Locker struct {
 // with it which expiry applies.
 var slotRe = regexp.MustCompile(`^[0-9A-Za-z]+-[0-9A-Za-z]{8}$`)
 
-var hexRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var (
+	hexRe  = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	userRe = regexp.MustCompile(`^[0-9A-Za-z]+$`)
+)
 
 // NewLocker prepares a Locker. It touches only LocalDir: the bucket is first
 // read when a lock is taken.
@@ -109,7 +114,7 @@ func NewLocker(cfg Config) (*Locker, error) {
 	if !hexRe.MatchString(cfg.InstanceID) {
 		return nil, fmt.Errorf("cloudsqlite: instance id %q is not 32 lower-case hex digits", cfg.InstanceID)
 	}
-	if cfg.User == "" || strings.ContainsAny(cfg.User, "*/-") {
+	if !userRe.MatchString(cfg.User) {
 		return nil, fmt.Errorf("cloudsqlite: bad user uid %q", cfg.User)
 	}
 	if cfg.LocalDir == "" {
@@ -160,10 +165,14 @@ func NewLocker(cfg Config) (*Locker, error) {
 
 // machineSlot returns this machine's slot for user, creating it once. The
 // name is kept so that the participant list grows by one entry per machine
-// and user, not per command. os.Link publishes the file whole and fails if
-// another process published one first; then that one is used.
+// and user, not per command. The file's name carries a digest of the
+// machine's identity, so a cache copied to another machine (a cloned disk, a
+// synced home folder) does not hand that machine the same slot: two machines
+// sharing a slot would not exclude each other. os.Link publishes the file
+// whole and fails if another process published one first; then that one is
+// used.
 func machineSlot(dir, user string) (string, error) {
-	path := filepath.Join(dir, "slot-"+user)
+	path := filepath.Join(dir, "slot-"+user+"-"+machineDigest())
 	if b, err := os.ReadFile(path); err == nil {
 		s := strings.TrimSpace(string(b))
 		if slotRe.MatchString(s) && strings.HasPrefix(s, user+"-") {
@@ -191,6 +200,14 @@ func machineSlot(dir, user string) (string, error) {
 		return "", err
 	}
 	return machineSlot(dir, user)
+}
+
+// machineDigest names this machine: its systemd machine id and host name.
+func machineDigest() string {
+	id, _ := os.ReadFile("/etc/machine-id")
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(strings.TrimSpace(string(id)) + "\x00" + host))
+	return hex.EncodeToString(sum[:6])
 }
 
 // Slot is this machine's name in the participant list; lamindb shows it as

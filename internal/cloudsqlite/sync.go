@@ -24,8 +24,10 @@ import (
 const DBKey = ".lamindb/lamin.db"
 
 // ErrNotCheckpointed is what Push returns while the local copy's write-ahead
-// log holds frames: the main file alone would lack them. The caller runs
-// PRAGMA wal_checkpoint(TRUNCATE) first.
+// log holds frames (the main file alone would lack them, or be half
+// checkpointed) or a rollback journal is left (the main file may be half
+// written). The caller opens the database, which recovers either, and runs
+// PRAGMA wal_checkpoint(TRUNCATE) before Push.
 var ErrNotCheckpointed = errors.New("cloudsqlite: the local copy's WAL is not checkpointed")
 
 // LocalPath returns where lamindb caches the database of the storage root
@@ -208,16 +210,22 @@ func (db *DB) writeState(s state) error {
 	return writeFileAtomic(db.statePath(), b)
 }
 
-// walFrames reports whether the local copy's WAL holds anything.
+// walFrames reports whether the local copy's WAL or rollback journal holds
+// anything: then the main file alone is not the database.
 func (db *DB) walFrames() (bool, error) {
-	fi, err := os.Stat(db.opts.Local + "-wal")
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+	for _, suf := range []string{"-wal", "-journal"} {
+		fi, err := os.Stat(db.opts.Local + suf)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if fi.Size() > 0 {
+			return true, nil
+		}
 	}
-	if err != nil {
-		return false, err
-	}
-	return fi.Size() > 0, nil
+	return false, nil
 }
 
 // dirty reports whether the local copy has changes that were not uploaded.
@@ -319,7 +327,7 @@ func (db *DB) rollForward(ctx context.Context) error {
 // kill came before its state was written), the aside copy is dropped.
 func (db *DB) setAside(ctx context.Context) error {
 	aside := db.opts.Local + ".conflict-" + time.Now().UTC().Format("20060102T150405Z")
-	for _, suf := range []string{"", "-wal", "-shm"} {
+	for _, suf := range []string{"", "-wal", "-shm", "-journal"} {
 		if err := os.Rename(db.opts.Local+suf, aside+suf); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -327,13 +335,14 @@ func (db *DB) setAside(ctx context.Context) error {
 	if err := db.download(ctx); err != nil {
 		return err
 	}
-	if wal, _ := os.Stat(aside + "-wal"); wal == nil || wal.Size() == 0 {
+	if pending, _ := (&DB{opts: Options{Local: aside}}).walFrames(); !pending {
 		a, aerr := fileHash(aside)
 		b, berr := fileHash(db.opts.Local)
 		if aerr == nil && berr == nil && a == b {
 			os.Remove(aside)
 			os.Remove(aside + "-wal")
 			os.Remove(aside + "-shm")
+			os.Remove(aside + "-journal")
 			return nil
 		}
 	}
@@ -420,7 +429,7 @@ func (db *DB) install(tmp string, info blob.Info) error {
 	if err := os.Chtimes(tmp, info.ModTime, info.ModTime); err != nil {
 		return err
 	}
-	for _, suf := range []string{"-wal", "-shm"} {
+	for _, suf := range []string{"-wal", "-shm", "-journal"} {
 		if err := os.Remove(db.opts.Local + suf); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -171,26 +171,58 @@ func runSyncSuite(t *testing.T, newStore NewStore) {
 				t.Fatalf("a read-only command wrote %d objects", n)
 			}
 		}},
-		{"push refuses a WAL that holds frames", func(t *testing.T, s blob.Store, _ string) {
-			a := newMachine(t, s, "userAAAA")
+		{"push refuses a WAL with frames or a rollback journal", func(t *testing.T, s blob.Store, _ string) {
+			for _, side := range []string{"-wal", "-journal"} {
+				a := newMachine(t, s, "userAAAA")
+				db, err := a.open(ctx, cloudsqlite.ReadWrite)
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.WriteFile(db.Path(), []byte("v1"+side), 0o644)
+				os.WriteFile(db.Path()+side, []byte("frames"), 0o644)
+				if err := db.Push(ctx); !errors.Is(err, cloudsqlite.ErrNotCheckpointed) {
+					t.Fatalf("%s: Push()=%v", side, err)
+				}
+				if got, _ := read(ctx, s, cloudsqlite.DBKey); got == "v1"+side {
+					t.Fatalf("%s: uploaded a database whose %s was pending", side, side)
+				}
+				os.Truncate(db.Path()+side, 0) // what wal_checkpoint(TRUNCATE) and a commit leave
+				if err := db.Push(ctx); err != nil {
+					t.Fatal(err)
+				}
+				db.Close(ctx)
+				wantRemote(t, s, "v1"+side)
+			}
+		}},
+		{"a command killed with frames in its WAL: the next open uploads nothing until they are checkpointed", func(t *testing.T, s blob.Store, _ string) {
+			fs := &flaky{Store: s}
+			a := newMachine(t, fs, "userAAAA")
+			a.write(ctx, "v1")
+			// What the kill left: a commit in the WAL, perhaps half checkpointed.
+			os.WriteFile(a.local, []byte("v2 half"), 0o644)
+			os.WriteFile(a.local+"-wal", []byte("frames"), 0o644)
+			uploads := fs.dbUploads.Load()
 			db, err := a.open(ctx, cloudsqlite.ReadWrite)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer db.Close(ctx)
-			os.WriteFile(db.Path(), []byte("v1"), 0o644)
-			os.WriteFile(db.Path()+"-wal", []byte("frames"), 0o644)
-			if err := db.Push(ctx); !errors.Is(err, cloudsqlite.ErrNotCheckpointed) {
-				t.Fatalf("Push()=%v", err)
+			if fs.dbUploads.Load() != uploads {
+				t.Fatal("Open uploaded a database with a pending WAL")
 			}
-			if _, err := s.Stat(ctx, cloudsqlite.DBKey); err == nil {
-				t.Fatal("uploaded a database whose WAL was not checkpointed")
+			if got, _ := os.ReadFile(db.Path()); string(got) != "v2 half" {
+				t.Fatalf("Open replaced the local copy: %q", got)
 			}
-			os.Truncate(db.Path()+"-wal", 0) // what wal_checkpoint(TRUNCATE) leaves
+			if _, err := os.Stat(db.Path() + "-wal"); err != nil {
+				t.Fatalf("Open removed the WAL: %v", err)
+			}
+			// The caller opens SQLite (which replays the WAL) and checkpoints.
+			os.WriteFile(db.Path(), []byte("v2 whole"), 0o644)
+			os.Truncate(db.Path()+"-wal", 0)
 			if err := db.Push(ctx); err != nil {
 				t.Fatal(err)
 			}
-			wantRemote(t, s, "v1")
+			wantRemote(t, s, "v2 whole")
 		}},
 		{"a command killed between local commit and upload: the next write uploads", func(t *testing.T, s blob.Store, name string) {
 			a := newMachine(t, s, "userAAAA")
