@@ -398,6 +398,21 @@ func (l *Locker) stale(ctx context.Context, c clock, slot, endpoint string) (boo
 	return true, l.put(ctx, endpoint+"/"+slot, []byte("0"))
 }
 
+// errUnlisted is an attempt that found its slot missing from the list.
+var errUnlisted = errors.New("cloudsqlite: slot left the participant list")
+
+// relist puts the slot back at the end of the list if a joiner's
+// read-modify-write dropped it, without touching its registers (it may hold
+// the lock): nobody checks an unlisted participant.
+func (l *Locker) relist(ctx context.Context) error {
+	users, err := l.priorities(ctx)
+	if err != nil || slices.Contains(users, l.slot) {
+		return err
+	}
+	l.cfg.Warn("the cloud SQLite lock's participant list had lost this machine (two joined at once): adding it back")
+	return l.put(ctx, "priorities", []byte(strings.Join(append(users, l.slot), "*")))
+}
+
 // errTaken is an attempt that lost to another participant.
 type errTaken struct{ by string }
 
@@ -413,7 +428,8 @@ func (l *Locker) attempt(ctx context.Context) (int64, time.Time, error) {
 	}
 	me := slices.Index(users, l.slot)
 	if me < 0 {
-		return 0, time.Time{}, errors.New("cloudsqlite: slot left the participant list")
+		// Dropped by a joiner's read-modify-write: join again.
+		return 0, time.Time{}, errUnlisted
 	}
 	// Doorway: announce, choose a ticket above every one in use, stop
 	// announcing.
@@ -556,6 +572,12 @@ func (l *Locker) lock(ctx context.Context, fl *flock.Lock, wait bool) (*Lock, er
 			return k, nil
 		}
 		l.reset(ctx)
+		if errors.Is(err, errUnlisted) {
+			if err := l.join(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		var taken errTaken
 		if !errors.As(err, &taken) {
 			return nil, err
@@ -669,6 +691,9 @@ func (k *Lock) refresh() {
 		if err == nil && k.Valid() == nil {
 			err = k.l.put(ctx, "numbers/"+k.l.slot, []byte(strconv.FormatInt(k.ticket, 10)))
 		}
+		if err == nil {
+			err = k.l.relist(ctx)
+		}
 		cancel()
 		if err == nil {
 			k.mu.Lock()
@@ -712,4 +737,14 @@ func jitter(d time.Duration) time.Duration {
 		return 0
 	}
 	return d/2 + rand.N(d)
+}
+
+// DeleteExclusion removes an instance's exclusion folder, as lamindb's
+// instance delete does (_delete_exclusion_dir_if_exists) before it checks
+// that .lamindb/ is empty.
+func DeleteExclusion(ctx context.Context, s blob.Store, instanceID string) error {
+	if !hexRe.MatchString(instanceID) {
+		return fmt.Errorf("cloudsqlite: instance id %q is not 32 lower-case hex digits", instanceID)
+	}
+	return s.Delete(ctx, ExclusionDir+"/"+instanceID)
 }

@@ -613,6 +613,59 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 				t.Fatalf("warnings %q", w.msg)
 			}
 		}},
+		{"a slot dropped from the list by a racing joiner joins again", func(t *testing.T, s blob.Store, _ string) {
+			var w warnings
+			a := newLocker(t, s, "userAAAA", t.TempDir(), nil)
+			b := newLocker(t, s, "userBBBB", t.TempDir(), w.add)
+			list := cloudsqlite.ExclusionDir + "/" + InstanceID + "/priorities"
+			for _, l := range []*cloudsqlite.Locker{a, b} {
+				k, err := l.TryLock(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k.Unlock(ctx)
+			}
+			// A joiner that read the list before b joined writes it back.
+			s.Put(ctx, list, strings.NewReader(a.Slot()+"*pyLate01"))
+			s.Put(ctx, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/pyLate01", strings.NewReader("0"))
+			s.Put(ctx, cloudsqlite.ExclusionDir+"/"+InstanceID+"/entering/pyLate01", strings.NewReader("0"))
+			kb, err := b.TryLock(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := read(ctx, s, list); got != a.Slot()+"*pyLate01*"+b.Slot() {
+				t.Fatalf("list %q", got)
+			}
+			// Dropped while holding: the refresh lists it again, so a
+			// contender checks it.
+			s.Put(ctx, list, strings.NewReader(a.Slot()+"*pyLate01"))
+			time.Sleep(3 * refresh)
+			if _, err := a.TryLock(ctx); err == nil {
+				t.Fatal("took a lock whose holder had been dropped from the list")
+			}
+			if got, _ := read(ctx, s, list); !strings.HasSuffix(got, "*"+b.Slot()) {
+				t.Fatalf("list %q", got)
+			}
+			kb.Unlock(ctx)
+			if !w.has("had lost this machine") {
+				t.Fatalf("warnings %q", w.msg)
+			}
+		}},
+		{"deleting the exclusion folder leaves nothing behind", func(t *testing.T, s blob.Store, _ string) {
+			l := newLocker(t, s, "userAAAA", t.TempDir(), nil)
+			k, err := l.TryLock(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k.Unlock(ctx)
+			if err := cloudsqlite.DeleteExclusion(ctx, s, InstanceID); err != nil {
+				t.Fatal(err)
+			}
+			left, err := s.List(ctx, cloudsqlite.ExclusionDir+"/"+InstanceID)
+			if err != nil || len(left) != 0 {
+				t.Fatalf("left %v, %v", left, err)
+			}
+		}},
 		{"lockers in one process race without overlap", func(t *testing.T, s blob.Store, _ string) {
 			const n, rounds = 4, 5
 			var wg sync.WaitGroup
