@@ -472,6 +472,10 @@ func (l *Locker) attempt(ctx context.Context) (int64, time.Time, error) {
 	// (ticket, position). lamindb gives up at the first such participant
 	// instead of waiting; so does this (the caller tries again later).
 	check := func(i int, u string) error {
+		// lamindb's doorway is a few storage calls; one that stays open
+		// longer (a lamindb process killed in it keeps its flag for a week)
+		// ends this attempt instead of blocking it: giving up is always safe.
+		enterDeadline := time.Now().Add(max(5*time.Second, 20*l.cfg.Poll))
 		for {
 			s, _, err := l.get(ctx, "entering/"+u)
 			if err != nil {
@@ -484,6 +488,9 @@ func (l *Locker) attempt(ctx context.Context) (int64, time.Time, error) {
 				return err
 			} else if gone {
 				break
+			}
+			if time.Now().After(enterDeadline) {
+				return errTaken{u}
 			}
 			if err := sleep(ctx, jitter(l.cfg.Poll/5)); err != nil {
 				return err

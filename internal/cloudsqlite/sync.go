@@ -30,6 +30,9 @@ const DBKey = ".lamindb/lamin.db"
 // PRAGMA wal_checkpoint(TRUNCATE) before Push.
 var ErrNotCheckpointed = errors.New("cloudsqlite: the local copy's WAL is not checkpointed")
 
+// errSQLiteCache is lamindb's ERROR_SQLITE_CACHE (_init_instance.py).
+const errSQLiteCache = "Your cached local SQLite file exists, while your cloud SQLite file (%s) doesn't. Either delete your cache (%s) or add it back to the cloud (if delete was accidental)."
+
 // LocalPath returns where lamindb caches the database of the storage root
 // root: <cacheDir>/<bucket>/<prefix>/.lamindb/lamin.db (lamindb's
 // cloud_to_local_no_update keeps the URL's path below the cache folder). A
@@ -92,6 +95,9 @@ type DB struct {
 // local file that no longer matches has changes that were never uploaded; a
 // bucket copy that no longer matches was written by someone else.
 type state struct {
+	// Fresh marks a database created here that was never uploaded: its
+	// absence from the bucket is expected, not a deletion.
+	Fresh       bool      `json:"fresh,omitempty"`
 	RemoteSize  int64     `json:"remote_size"`
 	RemoteMTime time.Time `json:"remote_mtime"`
 	LocalSize   int64     `json:"local_size"`
@@ -237,7 +243,7 @@ func (db *DB) dirty(st *state, local os.FileInfo, remote *blob.Info) (bool, erro
 		return wal, err
 	}
 	if st != nil {
-		return !local.ModTime().Equal(st.LocalMTime) || local.Size() != st.LocalSize, nil
+		return st.Fresh || !local.ModTime().Equal(st.LocalMTime) || local.Size() != st.LocalSize, nil
 	}
 	if remote == nil {
 		return true, nil
@@ -265,7 +271,7 @@ func (db *DB) reconcile(ctx context.Context) error {
 	if info, err := db.opts.Store.Stat(ctx, DBKey); err == nil {
 		remote = &info
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cloudsqlite: %w", errors.Join(errs.ErrStorage, err))
+		return storageErr("stat", err)
 	}
 	local, err := os.Stat(db.opts.Local)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -274,7 +280,9 @@ func (db *DB) reconcile(ctx context.Context) error {
 	switch {
 	case local == nil && remote == nil:
 		// A fresh instance: the caller creates it.
-		os.Remove(db.statePath())
+		if db.mode == ReadWrite {
+			return db.writeState(state{Fresh: true})
+		}
 		return nil
 	case local == nil:
 		return db.download(ctx)
@@ -285,13 +293,20 @@ func (db *DB) reconcile(ctx context.Context) error {
 		return err
 	}
 	if remote == nil {
-		if st != nil && !dirty {
-			// The bucket's copy is gone (deleted elsewhere) and we have
-			// nothing new: lamindb's warning, and the local copy stays.
-			db.opts.Warn(fmt.Sprintf("SQLite file does not exist in the cloud, but exists locally: %s\nTo push the file to the cloud, call: lamin disconnect", db.opts.Local))
-			return nil
+		if st != nil && st.Fresh {
+			// Created here, and the command was cut off before its first
+			// upload.
+			return db.rollForward(ctx)
 		}
-		return db.rollForward(ctx)
+		// The bucket's copy is gone: deleted elsewhere (or this cache
+		// belongs to an instance that no longer exists). Uploading would
+		// bring a deleted instance back, so writers stop, as lamindb's init
+		// does; readers read the local copy with lamindb's warning.
+		if db.mode == ReadWrite {
+			return errs.New(errs.ErrNotFound, errSQLiteCache, db.opts.Store.Root()+"/"+DBKey, db.opts.Local)
+		}
+		db.opts.Warn(fmt.Sprintf("SQLite file does not exist in the cloud, but exists locally: %s\nTo push the file to the cloud, call: lamin disconnect", db.opts.Local))
+		return nil
 	}
 	changed := remoteChanged(st, local, *remote)
 	switch {
@@ -326,7 +341,8 @@ func (db *DB) rollForward(ctx context.Context) error {
 // bucket's copy. If the two turn out the same (the upload did happen, but the
 // kill came before its state was written), the aside copy is dropped.
 func (db *DB) setAside(ctx context.Context) error {
-	aside := db.opts.Local + ".conflict-" + time.Now().UTC().Format("20060102T150405Z")
+	// Nanoseconds: a second conflict must not replace the first one's copy.
+	aside := db.opts.Local + ".conflict-" + time.Now().UTC().Format("20060102T150405.000000000Z")
 	for _, suf := range []string{"", "-wal", "-shm", "-journal"} {
 		if err := os.Rename(db.opts.Local+suf, aside+suf); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -378,7 +394,7 @@ func (db *DB) download(ctx context.Context) error {
 	for try := 0; ; try++ {
 		before, err := db.opts.Store.Stat(ctx, DBKey)
 		if err != nil {
-			return fmt.Errorf("cloudsqlite: %w", errors.Join(errs.ErrStorage, err))
+			return storageErr("stat", err)
 		}
 		tmp, err := db.fetch(ctx)
 		if err != nil {
@@ -387,7 +403,7 @@ func (db *DB) download(ctx context.Context) error {
 		after, err := db.opts.Store.Stat(ctx, DBKey)
 		if err != nil {
 			os.Remove(tmp)
-			return fmt.Errorf("cloudsqlite: %w", errors.Join(errs.ErrStorage, err))
+			return storageErr("stat", err)
 		}
 		if (after.Size != before.Size || !after.ModTime.Equal(before.ModTime)) && try < 5 {
 			os.Remove(tmp)
@@ -403,7 +419,7 @@ func (db *DB) download(ctx context.Context) error {
 func (db *DB) fetch(ctx context.Context) (string, error) {
 	r, err := db.opts.Store.Open(ctx, DBKey)
 	if err != nil {
-		return "", fmt.Errorf("cloudsqlite: download: %w", errors.Join(errs.ErrStorage, err))
+		return "", storageErr("download", err)
 	}
 	defer r.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(db.opts.Local), filepath.Base(db.opts.Local)+".download-*")
@@ -419,7 +435,7 @@ func (db *DB) fetch(ctx context.Context) (string, error) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", fmt.Errorf("cloudsqlite: download: %w", errors.Join(errs.ErrStorage, err))
+		return "", storageErr("download", err)
 	}
 	return tmp.Name(), nil
 }
@@ -477,17 +493,17 @@ func (db *DB) Push(ctx context.Context) error {
 		if key != DBKey {
 			db.opts.Store.Delete(context.WithoutCancel(ctx), key)
 		}
-		return fmt.Errorf("cloudsqlite: upload: %w", errors.Join(errs.ErrStorage, err))
+		return storageErr("upload", err)
 	}
 	if key != DBKey {
 		if err := db.opts.Store.Rename(ctx, key, DBKey); err != nil {
 			db.opts.Store.Delete(context.WithoutCancel(ctx), key)
-			return fmt.Errorf("cloudsqlite: upload: %w", errors.Join(errs.ErrStorage, err))
+			return storageErr("upload", err)
 		}
 	}
 	info, err := db.opts.Store.Stat(ctx, DBKey)
 	if err != nil {
-		return fmt.Errorf("cloudsqlite: %w", errors.Join(errs.ErrStorage, err))
+		return storageErr("stat", err)
 	}
 	// lamindb sets the local copy's time to the bucket's after an upload.
 	if err := os.Chtimes(db.opts.Local, info.ModTime, info.ModTime); err != nil {
@@ -517,6 +533,12 @@ func (db *DB) Close(ctx context.Context) error {
 		db.lock = nil
 	}
 	return err
+}
+
+// storageErr classes a storage failure for the exit code (1) and says what
+// failed.
+func storageErr(op string, err error) error {
+	return errs.Wrap(errs.ErrStorage, err, "cloud SQLite file: %s %s: %v", op, DBKey, err)
 }
 
 // ctxReader stops a copy when its context ends.

@@ -493,6 +493,19 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 				t.Fatalf("warnings %q", w.msg)
 			}
 		}},
+		{"a lamindb process killed in its doorway does not block an attempt", func(t *testing.T, s blob.Store, _ string) {
+			dir := cloudsqlite.ExclusionDir + "/" + InstanceID + "/"
+			s.Put(ctx, dir+"numbers/pyDead01", strings.NewReader("0"))
+			s.Put(ctx, dir+"entering/pyDead01", strings.NewReader("1"))
+			s.Put(ctx, dir+"priorities", strings.NewReader("pyDead01"))
+			l := newLocker(t, s, "userAAAA", t.TempDir(), nil)
+			start := time.Now()
+			_, err := l.TryLock(ctx)
+			wantLocked(t, err, "pyDead01", true)
+			if d := time.Since(start); d > 15*time.Second {
+				t.Fatalf("TryLock took %v", d)
+			}
+		}},
 		{"a long hold is refreshed and never expires", func(t *testing.T, s blob.Store, _ string) {
 			a := newLocker(t, s, "userAAAA", t.TempDir(), nil)
 			b := newLocker(t, s, "userBBBB", t.TempDir(), nil)

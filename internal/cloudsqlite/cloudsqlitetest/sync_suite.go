@@ -11,6 +11,7 @@ import (
 
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/cloudsqlite"
+	"github.com/lamindb-go/lamindb/internal/errs"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
 
@@ -299,6 +300,41 @@ func runSyncSuite(t *testing.T, newStore NewStore) {
 			}
 			if got, _ := os.ReadFile(a.local); string(got) != "v2 uploaded" {
 				t.Fatalf("local copy %q", got)
+			}
+		}},
+		{"a fresh instance cut off before its first upload is uploaded by the next write", func(t *testing.T, s blob.Store, _ string) {
+			a := newMachine(t, s, "userAAAA")
+			db, err := a.open(ctx, cloudsqlite.ReadWrite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(db.Path(), []byte("v1 init"), 0o644)
+			db.Close(ctx) // the kill: no Push
+			db, err = a.open(ctx, cloudsqlite.ReadWrite)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.Close(ctx)
+			wantRemote(t, s, "v1 init")
+		}},
+		{"a bucket copy deleted elsewhere stops writers and warns readers", func(t *testing.T, s blob.Store, _ string) {
+			a := newMachine(t, s, "userAAAA")
+			a.write(ctx, "v1")
+			if err := s.Delete(ctx, cloudsqlite.DBKey); err != nil {
+				t.Fatal(err)
+			}
+			_, err := a.open(ctx, cloudsqlite.ReadWrite)
+			if !errors.Is(err, errs.ErrNotFound) || !strings.Contains(err.Error(), "Your cached local SQLite file exists, while your cloud SQLite file") {
+				t.Fatalf("Open()=%v", err)
+			}
+			if _, err := s.Stat(ctx, cloudsqlite.DBKey); err == nil {
+				t.Fatal("a deleted database was uploaded again")
+			}
+			if got := a.readLocal(ctx); got != "v1" {
+				t.Fatalf("read %q", got)
+			}
+			if !a.warn.has("SQLite file does not exist in the cloud, but exists locally") {
+				t.Fatalf("warnings %q", a.warn.msg)
 			}
 		}},
 		{"push after the lock was lost uploads nothing", func(t *testing.T, s blob.Store, _ string) {
