@@ -485,11 +485,15 @@ func (db *DB) Push(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
 	key := DBKey
 	if !db.atomic {
 		key = DBKey + ".upload-" + uid.New(8)
 	}
-	if _, err := db.opts.Store.Put(ctx, key, f); err != nil {
+	if _, err := storePut(ctx, db.opts.Store, key, f, fi.Size()); err != nil {
 		if key != DBKey {
 			db.opts.Store.Delete(context.WithoutCancel(ctx), key)
 		}

@@ -154,25 +154,31 @@ func critical(ctx context.Context, s blob.Store, l *cloudsqlite.Locker) error {
 		k.Unlock(ctx)
 		return fmt.Errorf("overlap: %s entered while %s held the lock", me, h)
 	}
-	if _, err := s.Put(ctx, "test/holder", strings.NewReader(me)); err != nil {
+	if _, err := put(ctx, s, "test/holder", me); err != nil {
 		return err
 	}
 	c, _ := read(ctx, s, "test/counter")
 	n, _ := strconv.Atoi(c)
 	time.Sleep(5 * time.Millisecond)
-	if _, err := s.Put(ctx, "test/counter", strings.NewReader(strconv.Itoa(n+1))); err != nil {
+	if _, err := put(ctx, s, "test/counter", strconv.Itoa(n+1)); err != nil {
 		return err
 	}
 	if h, _ := read(ctx, s, "test/holder"); h != me {
 		return fmt.Errorf("overlap: %s found %s in its critical section", me, h)
 	}
-	if _, err := s.Put(ctx, "test/holder", strings.NewReader("")); err != nil {
+	if _, err := put(ctx, s, "test/holder", ""); err != nil {
 		return err
 	}
 	if err := k.Valid(); err != nil {
 		return err
 	}
 	return k.Unlock(ctx)
+}
+
+// put writes v at key: the suite's one call of blob.Store.Put besides
+// flaky's.
+func put(ctx context.Context, s blob.Store, key, v string) (int64, error) {
+	return s.Put(ctx, key, strings.NewReader(v))
 }
 
 func read(ctx context.Context, s blob.Store, key string) (string, error) {
@@ -270,13 +276,13 @@ func (f *flaky) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 	dir := cloudsqlite.ExclusionDir + "/" + InstanceID + "/"
 	get := func(k string) (string, error) { return read(ctx, s, dir+k) }
-	put := func(k, v string) error { _, err := s.Put(ctx, dir+k, strings.NewReader(v)); return err }
+	set := func(k, v string) error { _, err := put(ctx, s, dir+k, v); return err }
 	// Locker.__init__: join, reset own registers.
 	p, err := get("priorities")
 	var users []string
 	if errors.Is(err, fs.ErrNotExist) {
 		users = []string{user}
-		if err := put("priorities", user); err != nil {
+		if err := set("priorities", user); err != nil {
 			return false, err
 		}
 	} else if err != nil {
@@ -289,7 +295,7 @@ func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 		}
 		if !found {
 			users = append(users, user)
-			if err := put("priorities", strings.Join(users, "*")); err != nil {
+			if err := set("priorities", strings.Join(users, "*")); err != nil {
 				return false, err
 			}
 		}
@@ -300,10 +306,10 @@ func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 			prio = i
 		}
 	}
-	if err := put("numbers/"+user, "0"); err != nil {
+	if err := set("numbers/"+user, "0"); err != nil {
 		return false, err
 	}
-	if err := put("entering/"+user, "0"); err != nil {
+	if err := set("entering/"+user, "0"); err != nil {
 		return false, err
 	}
 	// _lock_unsafe
@@ -312,7 +318,7 @@ func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 		return false, err
 	}
 	users = strings.Split(p, "*")
-	if err := put("entering/"+user, "1"); err != nil {
+	if err := set("entering/"+user, "1"); err != nil {
 		return false, err
 	}
 	top := 0
@@ -328,10 +334,10 @@ func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 		top = max(top, n)
 	}
 	number := top + 1
-	if err := put("numbers/"+user, strconv.Itoa(number)); err != nil {
+	if err := set("numbers/"+user, strconv.Itoa(number)); err != nil {
 		return false, err
 	}
-	if err := put("entering/"+user, "0"); err != nil {
+	if err := set("entering/"+user, "0"); err != nil {
 		return false, err
 	}
 	for i, u := range users {
@@ -360,7 +366,7 @@ func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 			continue
 		}
 		if number > c || (number == c && prio > i) {
-			return false, put("numbers/"+user, "0")
+			return false, set("numbers/"+user, "0")
 		}
 	}
 	return true, nil
@@ -368,7 +374,7 @@ func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 
 // pyUnlock is lamindb's Locker.unlock.
 func pyUnlock(ctx context.Context, s blob.Store, user string) error {
-	_, err := s.Put(ctx, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/"+user, strings.NewReader("0"))
+	_, err := put(ctx, s, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/"+user, "0")
 	return err
 }
 
@@ -495,9 +501,9 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 		}},
 		{"a lamindb process killed in its doorway does not block an attempt", func(t *testing.T, s blob.Store, _ string) {
 			dir := cloudsqlite.ExclusionDir + "/" + InstanceID + "/"
-			s.Put(ctx, dir+"numbers/pyDead01", strings.NewReader("0"))
-			s.Put(ctx, dir+"entering/pyDead01", strings.NewReader("1"))
-			s.Put(ctx, dir+"priorities", strings.NewReader("pyDead01"))
+			put(ctx, s, dir+"numbers/pyDead01", "0")
+			put(ctx, s, dir+"entering/pyDead01", "1")
+			put(ctx, s, dir+"priorities", "pyDead01")
 			l := newLocker(t, s, "userAAAA", t.TempDir(), nil)
 			start := time.Now()
 			_, err := l.TryLock(ctx)
@@ -568,7 +574,7 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.Put(ctx, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/"+a.Slot(), strings.NewReader("0"))
+			put(ctx, s, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/"+a.Slot(), "0")
 			deadline := time.Now().Add(expire)
 			for ka.Valid() == nil && time.Now().Before(deadline) {
 				time.Sleep(20 * time.Millisecond)
@@ -639,9 +645,9 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 				k.Unlock(ctx)
 			}
 			// A joiner that read the list before b joined writes it back.
-			s.Put(ctx, list, strings.NewReader(a.Slot()+"*pyLate01"))
-			s.Put(ctx, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/pyLate01", strings.NewReader("0"))
-			s.Put(ctx, cloudsqlite.ExclusionDir+"/"+InstanceID+"/entering/pyLate01", strings.NewReader("0"))
+			put(ctx, s, list, a.Slot()+"*pyLate01")
+			put(ctx, s, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/pyLate01", "0")
+			put(ctx, s, cloudsqlite.ExclusionDir+"/"+InstanceID+"/entering/pyLate01", "0")
 			kb, err := b.TryLock(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -651,7 +657,7 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 			}
 			// Dropped while holding: the refresh lists it again, so a
 			// contender checks it.
-			s.Put(ctx, list, strings.NewReader(a.Slot()+"*pyLate01"))
+			put(ctx, s, list, a.Slot()+"*pyLate01")
 			time.Sleep(3 * refresh)
 			if _, err := a.TryLock(ctx); err == nil {
 				t.Fatal("took a lock whose holder had been dropped from the list")
