@@ -399,7 +399,9 @@ func (l *Locker) stale(ctx context.Context, c clock, slot, endpoint string) (boo
 	if err != nil {
 		return false, err
 	}
-	if c.now().Sub(info.ModTime) <= l.expiry(slot) {
+	// S3 keeps modification times in whole seconds, truncated: both ends of
+	// the age can be up to a second early, so a second more is waited.
+	if c.now().Sub(info.ModTime) <= l.expiry(slot)+mtimeGrain {
 		return false, nil
 	}
 	l.cfg.Warn(fmt.Sprintf("the lock of the user %s seems to be stale, clearing %s.", slot, endpoint))
@@ -420,6 +422,10 @@ func (l *Locker) relist(ctx context.Context) error {
 	l.cfg.Warn("the cloud SQLite lock's participant list had lost this machine (two joined at once): adding it back")
 	return l.put(ctx, "priorities", []byte(strings.Join(append(users, l.slot), "*")))
 }
+
+// mtimeGrain is the resolution of the storage's modification times (S3:
+// one second).
+const mtimeGrain = time.Second
 
 // errTaken is an attempt that lost to another participant.
 type errTaken struct{ by string }

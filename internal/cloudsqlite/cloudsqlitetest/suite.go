@@ -191,8 +191,21 @@ func read(ctx context.Context, s blob.Store, key string) (string, error) {
 	return string(b), err
 }
 
+// proc is a child process; Wait may be called more than once.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// Wait waits for the child to end and returns how it ended.
+func (p *proc) Wait() error { <-p.done; return p.err }
+
+// Kill kills the child without warning, as a crash or kill -9 would.
+func (p *proc) Kill() { p.cmd.Process.Signal(syscall.SIGKILL); p.Wait() }
+
 // child starts this test binary as a child with task tk.
-func child(t *testing.T, tk task) *exec.Cmd {
+func child(t *testing.T, tk task) *proc {
 	t.Helper()
 	b, _ := json.Marshal(tk)
 	top := strings.SplitN(t.Name(), "/", 2)[0]
@@ -202,25 +215,29 @@ func child(t *testing.T, tk task) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return cmd
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(p.Kill)
+	return p
 }
 
-func waitFile(t *testing.T, path string, cmd *exec.Cmd) {
+// waitFile waits until the child creates path; a child that ends first
+// fails the test at once.
+func waitFile(t *testing.T, path string, p *proc) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	deadline := time.After(30 * time.Second)
+	for {
 		if _, err := os.Stat(path); err == nil {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-p.done:
+			t.Fatalf("child %d ended before it got ready: %v", p.cmd.Process.Pid, p.err)
+		case <-deadline:
+			t.Fatalf("child %d never got ready", p.cmd.Process.Pid)
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	t.Fatalf("child %d never got ready", cmd.Process.Pid)
 }
 
 // warnings collects warnings, safe for concurrent use.
@@ -588,8 +605,7 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 			readyFile := filepath.Join(t.TempDir(), "ready")
 			cmd := child(t, task{Role: "hold-and-die", Store: name, LocalDir: t.TempDir(), User: "userDEAD", Ready: readyFile})
 			waitFile(t, readyFile, cmd)
-			cmd.Process.Signal(syscall.SIGKILL)
-			cmd.Wait()
+			cmd.Kill()
 			killed := time.Now()
 			var w warnings
 			l := newLocker(t, s, "userLIVE", t.TempDir(), w.add)
@@ -602,8 +618,9 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := time.Since(killed); d < expire-time.Second {
-				t.Fatalf("took over after %v, before the expiry %v", d, expire)
+			// The last refresh came at most one refresh period before the kill.
+			if d := time.Since(killed); d < expire-refresh {
+				t.Fatalf("took over %v after the kill, before the expiry %v", d, expire)
 			}
 			k.Unlock(ctx)
 			if !w.has("seems to be stale, clearing numbers.") {
@@ -619,8 +636,7 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 			if _, err := other.TryLock(ctx); err == nil {
 				t.Fatal("another machine took a held lock")
 			}
-			cmd.Process.Signal(syscall.SIGKILL)
-			cmd.Wait()
+			cmd.Kill()
 			var w warnings
 			l := newLocker(t, s, "userAAAA", dir, w.add)
 			k, err := l.TryLock(ctx)
@@ -712,14 +728,14 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 		{"processes on three machines race without overlap", func(t *testing.T, s blob.Store, name string) {
 			const rounds = 5
 			machine := []string{t.TempDir(), t.TempDir(), t.TempDir()}
-			var cmds []*exec.Cmd
+			var cmds []*proc
 			// Two processes on the first machine, one on each other.
 			for i, dir := range []string{machine[0], machine[0], machine[1], machine[2]} {
 				cmds = append(cmds, child(t, task{Role: "count", Store: name, LocalDir: dir, User: fmt.Sprintf("user%04d", i%3), Rounds: rounds}))
 			}
 			for _, c := range cmds {
 				if err := c.Wait(); err != nil {
-					t.Errorf("child %d: %v", c.Process.Pid, err)
+					t.Errorf("child %d: %v", c.cmd.Process.Pid, err)
 				}
 			}
 			if c, _ := read(ctx, s, "test/counter"); c != strconv.Itoa(len(cmds)*rounds) {
