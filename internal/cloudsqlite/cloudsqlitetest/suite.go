@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -150,8 +151,26 @@ func critical(ctx context.Context, s blob.Store, l *cloudsqlite.Locker) error {
 		return err
 	}
 	me := l.Slot() + "/" + strconv.Itoa(os.Getpid()) + "/" + uid.New(4)
-	if h, _ := read(ctx, s, "test/holder"); h != "" {
+	if err := inside(ctx, s, me); err != nil {
 		k.Unlock(ctx)
+		return err
+	}
+	if err := k.Valid(); err != nil {
+		return err
+	}
+	return k.Unlock(ctx)
+}
+
+// put writes v at key: the suite's one call of blob.Store.Put besides
+// flaky's.
+func put(ctx context.Context, s blob.Store, key, v string) (int64, error) {
+	return s.Put(ctx, key, strings.NewReader(v))
+}
+
+// inside is critical's body: a read-modify-write of the counter that fails
+// if anyone else is inside too.
+func inside(ctx context.Context, s blob.Store, me string) error {
+	if h, _ := read(ctx, s, "test/holder"); h != "" {
 		return fmt.Errorf("overlap: %s entered while %s held the lock", me, h)
 	}
 	if _, err := put(ctx, s, "test/holder", me); err != nil {
@@ -166,19 +185,28 @@ func critical(ctx context.Context, s blob.Store, l *cloudsqlite.Locker) error {
 	if h, _ := read(ctx, s, "test/holder"); h != me {
 		return fmt.Errorf("overlap: %s found %s in its critical section", me, h)
 	}
-	if _, err := put(ctx, s, "test/holder", ""); err != nil {
-		return err
-	}
-	if err := k.Valid(); err != nil {
-		return err
-	}
-	return k.Unlock(ctx)
+	_, err := put(ctx, s, "test/holder", "")
+	return err
 }
 
-// put writes v at key: the suite's one call of blob.Store.Put besides
-// flaky's.
-func put(ctx context.Context, s blob.Store, key, v string) (int64, error) {
-	return s.Put(ctx, key, strings.NewReader(v))
+// pyCritical is critical for a lamindb session: lamindb's lock, retried
+// until it is taken.
+func pyCritical(ctx context.Context, s blob.Store, user string) error {
+	for {
+		ok, err := pyLock(ctx, s, user)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		time.Sleep(time.Duration(5+rand.IntN(20)) * time.Millisecond)
+	}
+	if err := inside(ctx, s, user); err != nil {
+		pyUnlock(ctx, s, user)
+		return err
+	}
+	return pyUnlock(ctx, s, user)
 }
 
 func read(ctx context.Context, s blob.Store, key string) (string, error) {
@@ -290,10 +318,17 @@ func (f *flaky) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 // pyLock is lamindb's Locker._lock_unsafe, step for step, on lamindb's
 // files: it shows that a lamindb session and a lamin command exclude each
 // other.
-func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
+func pyLock(ctx context.Context, s blob.Store, user string) (ok bool, err error) {
+	defer func() {
+		// Locker.lock: on an exception, unlock() and _clear().
+		if err != nil {
+			pyUnlock(context.WithoutCancel(ctx), s, user)
+			pySet(context.WithoutCancel(ctx), s, cloudsqlite.ExclusionDir+"/"+InstanceID+"/entering/"+user, "0")
+		}
+	}()
 	dir := cloudsqlite.ExclusionDir + "/" + InstanceID + "/"
 	get := func(k string) (string, error) { return read(ctx, s, dir+k) }
-	set := func(k, v string) error { _, err := put(ctx, s, dir+k, v); return err }
+	set := func(k, v string) error { return pySet(ctx, s, dir+k, v) }
 	// Locker.__init__: join, reset own registers.
 	p, err := get("priorities")
 	var users []string
@@ -391,8 +426,21 @@ func pyLock(ctx context.Context, s blob.Store, user string) (bool, error) {
 
 // pyUnlock is lamindb's Locker.unlock.
 func pyUnlock(ctx context.Context, s blob.Store, user string) error {
-	_, err := put(ctx, s, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/"+user, "0")
-	return err
+	return pySet(ctx, s, cloudsqlite.ExclusionDir+"/"+InstanceID+"/numbers/"+user, "0")
+}
+
+// pySet writes a register as lamindb does on object storage, where a PUT is
+// atomic; on a folder store the same is had by staging and renaming.
+func pySet(ctx context.Context, s blob.Store, key, v string) error {
+	if strings.Contains(s.Root(), "://") {
+		_, err := put(ctx, s, key, v)
+		return err
+	}
+	tmp := cloudsqlite.ExclusionDir + "/" + InstanceID + "/tmp/py-" + uid.New(8)
+	if _, err := put(ctx, s, tmp, v); err != nil {
+		return err
+	}
+	return s.Rename(ctx, tmp, key)
 }
 
 func wantLocked(t *testing.T, err error, by string, python bool) {
@@ -723,6 +771,61 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 			}
 			if c, _ := read(ctx, s, "test/counter"); c != strconv.Itoa(n*rounds) {
 				t.Fatalf("counter %s, want %d", c, n*rounds)
+			}
+		}},
+		{"lamindb sessions and lamin race without overlap", func(t *testing.T, s blob.Store, _ string) {
+			const rounds = 5
+			lockers := []*cloudsqlite.Locker{
+				newLocker(t, s, "userAAAA", t.TempDir(), nil),
+				newLocker(t, s, "userBBBB", t.TempDir(), nil),
+			}
+			pys := []string{"pyUser11", "pyUser12"}
+			// Everyone joins first: lamindb's own join can drop a
+			// concurrent joiner (see docs/cloud-sqlite.md), which is not
+			// what this case is about.
+			for _, l := range lockers {
+				k, err := l.TryLock(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k.Unlock(ctx)
+			}
+			for _, py := range pys {
+				if ok, err := pyLock(ctx, s, py); err != nil || !ok {
+					t.Fatalf("lamindb's lock: %v %v", ok, err)
+				}
+				pyUnlock(ctx, s, py)
+			}
+			var wg sync.WaitGroup
+			errc := make(chan error, len(lockers)+len(pys))
+			for _, l := range lockers {
+				wg.Go(func() {
+					for range rounds {
+						if err := critical(ctx, s, l); err != nil {
+							errc <- err
+							return
+						}
+					}
+				})
+			}
+			for _, py := range pys {
+				wg.Go(func() {
+					for range rounds {
+						if err := pyCritical(ctx, s, py); err != nil {
+							errc <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				t.Error(err)
+			}
+			want := (len(lockers) + len(pys)) * rounds
+			if c, _ := read(ctx, s, "test/counter"); c != strconv.Itoa(want) {
+				t.Fatalf("counter %s, want %d", c, want)
 			}
 		}},
 		{"processes on three machines race without overlap", func(t *testing.T, s blob.Store, name string) {
