@@ -16,7 +16,6 @@ import (
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/errs"
 	"github.com/lamindb-go/lamindb/internal/flock"
-	"github.com/lamindb-go/lamindb/internal/uid"
 )
 
 // DBKey is where lamindb keeps an instance's SQLite file below its storage
@@ -491,7 +490,10 @@ func (db *DB) Push(ctx context.Context) error {
 	}
 	key := DBKey
 	if !db.atomic {
-		key = DBKey + ".upload-" + uid.New(8)
+		// One staging key per slot: a kill leaves at most one behind, which
+		// the slot's next upload replaces, and two holders (one whose lease
+		// lapsed) never write into the same staged file.
+		key = DBKey + ".upload-" + db.lock.l.slot
 	}
 	if _, err := storePut(ctx, db.opts.Store, key, f, fi.Size()); err != nil {
 		if key != DBKey {
