@@ -3,6 +3,7 @@ package cloudsqlite
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,6 +102,10 @@ type state struct {
 	RemoteMTime time.Time `json:"remote_mtime"`
 	LocalSize   int64     `json:"local_size"`
 	LocalMTime  time.Time `json:"local_mtime"`
+	// LocalSHA256 is the content then (hex): a file whose time changed but
+	// whose bytes did not (touched, copied with its times reset) has no
+	// changes, and is not set aside as a conflict.
+	LocalSHA256 string `json:"local_sha256,omitempty"`
 }
 
 // Open makes the local copy current for one command and returns it. For
@@ -242,7 +247,20 @@ func (db *DB) dirty(st *state, local os.FileInfo, remote *blob.Info) (bool, erro
 		return wal, err
 	}
 	if st != nil {
-		return st.Fresh || !local.ModTime().Equal(st.LocalMTime) || local.Size() != st.LocalSize, nil
+		if st.Fresh || local.Size() != st.LocalSize {
+			return true, nil
+		}
+		if local.ModTime().Equal(st.LocalMTime) {
+			return false, nil
+		}
+		if st.LocalSHA256 == "" {
+			return true, nil
+		}
+		sum, err := fileHash(db.opts.Local)
+		if err != nil {
+			return false, err
+		}
+		return hex.EncodeToString(sum[:]) != st.LocalSHA256, nil
 	}
 	if remote == nil {
 		return true, nil
@@ -395,7 +413,7 @@ func (db *DB) download(ctx context.Context) error {
 		if err != nil {
 			return storageErr("stat", err)
 		}
-		tmp, err := db.fetch(ctx)
+		tmp, sum, err := db.fetch(ctx)
 		if err != nil {
 			return err
 		}
@@ -408,24 +426,26 @@ func (db *DB) download(ctx context.Context) error {
 			os.Remove(tmp)
 			continue
 		}
-		err = db.install(tmp, before)
+		err = db.install(tmp, sum, before)
 		os.Remove(tmp)
 		return err
 	}
 }
 
-// fetch copies the bucket's file to a staged, synced file beside the copy.
-func (db *DB) fetch(ctx context.Context) (string, error) {
+// fetch copies the bucket's file to a staged, synced file beside the copy
+// and returns its path and SHA-256 (hex).
+func (db *DB) fetch(ctx context.Context) (string, string, error) {
 	r, err := db.opts.Store.Open(ctx, DBKey)
 	if err != nil {
-		return "", storageErr("download", err)
+		return "", "", storageErr("download", err)
 	}
 	defer r.Close()
 	tmp, err := os.CreateTemp(filepath.Dir(db.opts.Local), filepath.Base(db.opts.Local)+".download-*")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	_, err = io.Copy(tmp, ctxReader{ctx, r})
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(tmp, h), ctxReader{ctx, r})
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -434,13 +454,13 @@ func (db *DB) fetch(ctx context.Context) (string, error) {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return "", storageErr("download", err)
+		return "", "", storageErr("download", err)
 	}
-	return tmp.Name(), nil
+	return tmp.Name(), hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // install puts a fetched copy into place with the bucket's modification time.
-func (db *DB) install(tmp string, info blob.Info) error {
+func (db *DB) install(tmp, sum string, info blob.Info) error {
 	if err := os.Chtimes(tmp, info.ModTime, info.ModTime); err != nil {
 		return err
 	}
@@ -458,7 +478,7 @@ func (db *DB) install(tmp string, info blob.Info) error {
 		return err
 	}
 	db.exists = true
-	return db.writeState(state{RemoteSize: info.Size, RemoteMTime: info.ModTime, LocalSize: local.Size(), LocalMTime: local.ModTime()})
+	return db.writeState(state{RemoteSize: info.Size, RemoteMTime: info.ModTime, LocalSize: local.Size(), LocalMTime: local.ModTime(), LocalSHA256: sum})
 }
 
 // Push uploads the local copy after a write command. The caller has
@@ -495,7 +515,8 @@ func (db *DB) Push(ctx context.Context) error {
 		// lapsed) never write into the same staged file.
 		key = DBKey + ".upload-" + db.lock.l.slot
 	}
-	if _, err := storePut(ctx, db.opts.Store, key, f, fi.Size()); err != nil {
+	h := sha256.New()
+	if _, err := storePut(ctx, db.opts.Store, key, io.TeeReader(f, h), fi.Size()); err != nil {
 		if key != DBKey {
 			db.opts.Store.Delete(context.WithoutCancel(ctx), key)
 		}
@@ -520,7 +541,7 @@ func (db *DB) Push(ctx context.Context) error {
 		return err
 	}
 	db.exists = true
-	if err := db.writeState(state{RemoteSize: info.Size, RemoteMTime: info.ModTime, LocalSize: local.Size(), LocalMTime: local.ModTime()}); err != nil {
+	if err := db.writeState(state{RemoteSize: info.Size, RemoteMTime: info.ModTime, LocalSize: local.Size(), LocalMTime: local.ModTime(), LocalSHA256: hex.EncodeToString(h.Sum(nil))}); err != nil {
 		return err
 	}
 	return db.lock.Valid()

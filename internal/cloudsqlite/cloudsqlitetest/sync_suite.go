@@ -302,6 +302,20 @@ func runSyncSuite(t *testing.T, newStore NewStore) {
 				t.Fatalf("local copy %q", got)
 			}
 		}},
+		{"a local copy touched but not changed is no conflict", func(t *testing.T, s blob.Store, _ string) {
+			a, b := newMachine(t, s, "userAAAA"), newMachine(t, s, "userBBBB")
+			a.write(ctx, "v1")
+			b.readLocal(ctx)
+			a.write(ctx, "v2")
+			later := time.Now().Add(time.Hour)
+			os.Chtimes(b.local, later, later)
+			if got := b.readLocal(ctx); got != "v2" {
+				t.Fatalf("read %q", got)
+			}
+			if c := conflicts(t, b.local); len(c) != 0 || len(b.warn.msg) != 0 {
+				t.Fatalf("conflict copies %q, warnings %q", c, b.warn.msg)
+			}
+		}},
 		{"a fresh instance cut off before its first upload is uploaded by the next write", func(t *testing.T, s blob.Store, _ string) {
 			a := newMachine(t, s, "userAAAA")
 			db, err := a.open(ctx, cloudsqlite.ReadWrite)
