@@ -16,7 +16,7 @@ import (
 
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/errs"
-	"github.com/lamindb-go/lamindb/internal/flock"
+	"golang.org/x/sys/unix"
 )
 
 // DBKey is where lamindb keeps an instance's SQLite file below its storage
@@ -58,8 +58,9 @@ func LocalPath(cacheDir, root string) (string, error) {
 type Mode int
 
 const (
-	// ReadOnly commands neither lock nor upload. They read the local copy,
-	// refreshed from the bucket unless a local writer is busy with it.
+	// ReadOnly commands neither lock the bucket nor upload. They read the
+	// local copy, refreshed from the bucket when it changed; a write command
+	// of this machine that is at work finishes first.
 	ReadOnly Mode = iota
 	// ReadWrite commands hold the lock from Open to Close and upload with Push.
 	ReadWrite
@@ -85,7 +86,7 @@ type DB struct {
 	opts   Options
 	mode   Mode
 	lock   *Lock
-	local  *flock.Lock // this machine's processes take turns on the copy
+	local  *fileLock // shared by readers, exclusive for writers (see fileLock)
 	atomic bool
 	exists bool
 }
@@ -111,6 +112,12 @@ type state struct {
 // Open makes the local copy current for one command and returns it. For
 // ReadWrite it first takes the lock, so what it downloads is the last upload,
 // and nobody uploads until Close.
+//
+// Until Close, the DB also holds this machine's lock on the copy: shared for
+// ReadOnly, exclusive for ReadWrite, so the copy is never replaced while a
+// process here has it open. Hold a DB for one command or one request, not
+// for the life of a server: a writer of this machine waits for the readers
+// (while holding the bucket's lock).
 //
 // What Open finds, and does:
 //   - no copy in the bucket and none local: a fresh instance; Exists is false
@@ -153,36 +160,40 @@ func Open(ctx context.Context, opts Options, mode Mode) (_ *DB, err error) {
 		}
 	}
 	lockPath := opts.Local + ".lock"
-	if f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDONLY, 0o644); err != nil {
-		return nil, err
-	} else {
-		f.Close()
-	}
 	if mode == ReadWrite {
-		db.local, err = flock.Wait(ctx, lockPath)
-	} else {
-		db.local, err = flock.TryLock(lockPath)
-		if errors.Is(err, flock.ErrBusy) {
-			// A writer on this machine is at work: its copy is the newest
-			// this machine has, and SQLite's own locks guard reading it.
-			_, serr := os.Stat(opts.Local)
-			db.exists = serr == nil
-			return db, nil
+		if db.local, err = lockFile(ctx, lockPath, true); err != nil {
+			return nil, err
 		}
+		return db, db.reconcile(ctx, true)
 	}
-	if err != nil {
+	// A reader shares the copy with other readers, unless it must replace
+	// it: then it waits until nobody on this machine has it open, and
+	// decides again (another process may have done it meanwhile).
+	if db.local, err = lockFile(ctx, lockPath, false); err != nil {
 		return nil, err
 	}
-	if err := db.reconcile(ctx); err != nil {
+	if err = db.reconcile(ctx, false); !errors.Is(err, errReplace) {
+		return db, err
+	}
+	db.local.unlock()
+	if db.local, err = lockFile(ctx, lockPath, true); err != nil {
 		return nil, err
 	}
-	if mode == ReadOnly {
-		// Readers do not keep the copy: a writer on this machine may start.
-		db.local.Unlock()
-		db.local = nil
+	if err = db.reconcile(ctx, true); err != nil {
+		return nil, err
+	}
+	// Back to shared; flock converts by releasing first, so a writer may
+	// slip in between and replace the copy again before this reader opens
+	// it, which is as good.
+	if err := unix.Flock(int(db.local.f.Fd()), unix.LOCK_SH); err != nil {
+		return nil, &os.PathError{Op: "flock", Path: lockPath, Err: err}
 	}
 	return db, nil
 }
+
+// errReplace is a reconcile that would replace the local copy, which a
+// reader holding the copy shared may not do.
+var errReplace = errors.New("cloudsqlite: the local copy must be replaced")
 
 // Path is the local copy's path, for the caller's SQLite connection.
 func (db *DB) Path() string { return db.opts.Local }
@@ -279,7 +290,9 @@ func remoteChanged(st *state, local os.FileInfo, remote blob.Info) bool {
 	return remote.ModTime.Unix() > local.ModTime().Unix()
 }
 
-func (db *DB) reconcile(ctx context.Context) error {
+// reconcile brings the local copy up to date (see Open). Without replace it
+// returns errReplace instead of downloading over the copy or moving it aside.
+func (db *DB) reconcile(ctx context.Context, replace bool) error {
 	st, err := db.readState()
 	if err != nil {
 		return err
@@ -302,6 +315,9 @@ func (db *DB) reconcile(ctx context.Context) error {
 		}
 		return nil
 	case local == nil:
+		if !replace {
+			return errReplace
+		}
 		return db.download(ctx)
 	}
 	db.exists = true
@@ -326,6 +342,9 @@ func (db *DB) reconcile(ctx context.Context) error {
 		return nil
 	}
 	changed := remoteChanged(st, local, *remote)
+	if changed && !replace {
+		return errReplace
+	}
 	switch {
 	case dirty && changed:
 		return db.setAside(ctx)
@@ -552,7 +571,7 @@ func (db *DB) Push(ctx context.Context) error {
 func (db *DB) Close(ctx context.Context) error {
 	var err error
 	if db.local != nil {
-		db.local.Unlock()
+		db.local.unlock()
 		db.local = nil
 	}
 	if db.lock != nil {

@@ -302,6 +302,45 @@ func runSyncSuite(t *testing.T, newStore NewStore) {
 				t.Fatalf("local copy %q", got)
 			}
 		}},
+		{"readers and the writer of one machine take turns on the copy", func(t *testing.T, s blob.Store, _ string) {
+			a, b := newMachine(t, s, "userAAAA"), newMachine(t, s, "userBBBB")
+			a.write(ctx, "v1")
+			b.write(ctx, "v2")
+			r1, err := a.open(ctx, cloudsqlite.ReadOnly) // downloads v2
+			if err != nil {
+				t.Fatal(err)
+			}
+			r2, err := a.open(ctx, cloudsqlite.ReadOnly) // shares it
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.write(ctx, "v3")
+			opened := make(chan error, 1)
+			go func() {
+				w, err := a.open(ctx, cloudsqlite.ReadWrite)
+				if err == nil {
+					w.Close(ctx)
+				}
+				opened <- err
+			}()
+			time.Sleep(300 * time.Millisecond)
+			if got, _ := os.ReadFile(r1.Path()); string(got) != "v2" {
+				t.Fatalf("the copy changed under open readers: %q", got)
+			}
+			select {
+			case err := <-opened:
+				t.Fatalf("the writer did not wait for the readers: %v", err)
+			default:
+			}
+			r1.Close(ctx)
+			r2.Close(ctx)
+			if err := <-opened; err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(a.local); string(got) != "v3" {
+				t.Fatalf("local copy %q", got)
+			}
+		}},
 		{"a local copy touched but not changed is no conflict", func(t *testing.T, s blob.Store, _ string) {
 			a, b := newMachine(t, s, "userAAAA"), newMachine(t, s, "userBBBB")
 			a.write(ctx, "v1")
