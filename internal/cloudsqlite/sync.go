@@ -518,14 +518,57 @@ func (db *DB) Push(ctx context.Context) error {
 	} else if wal {
 		return ErrNotCheckpointed
 	}
-	f, err := os.Open(db.opts.Local)
+	prev, err := db.readState()
 	if err != nil {
 		return err
+	}
+	for try := 0; ; try++ {
+		info, sum, err := db.upload(ctx)
+		if err != nil {
+			return err
+		}
+		// S3 keeps whole seconds, and a SQLite file often keeps its size
+		// across a change (it grows by whole pages). An upload in the same
+		// second as the one before, of the same size, would look unchanged
+		// to a machine that has the one before: it would keep its stale
+		// copy and later upload over this one. So it is made again in the
+		// next second.
+		if prev != nil && !prev.Fresh && info.Size == prev.RemoteSize && info.ModTime.Equal(prev.RemoteMTime) && try < 3 {
+			if err := sleep(ctx, time.Second); err != nil {
+				return err
+			}
+			if err := db.lock.Valid(); err != nil {
+				return err
+			}
+			continue
+		}
+		// lamindb sets the local copy's time to the bucket's after an upload.
+		if err := os.Chtimes(db.opts.Local, info.ModTime, info.ModTime); err != nil {
+			return err
+		}
+		local, err := os.Stat(db.opts.Local)
+		if err != nil {
+			return err
+		}
+		db.exists = true
+		if err := db.writeState(state{RemoteSize: info.Size, RemoteMTime: info.ModTime, LocalSize: local.Size(), LocalMTime: local.ModTime(), LocalSHA256: sum}); err != nil {
+			return err
+		}
+		return db.lock.Valid()
+	}
+}
+
+// upload puts the local copy at DBKey and returns what the bucket now holds
+// and the SHA-256 (hex) of the bytes sent.
+func (db *DB) upload(ctx context.Context) (blob.Info, string, error) {
+	f, err := os.Open(db.opts.Local)
+	if err != nil {
+		return blob.Info{}, "", err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return blob.Info{}, "", err
 	}
 	key := DBKey
 	if !db.atomic {
@@ -539,31 +582,19 @@ func (db *DB) Push(ctx context.Context) error {
 		if key != DBKey {
 			db.opts.Store.Delete(context.WithoutCancel(ctx), key)
 		}
-		return storageErr("upload", err)
+		return blob.Info{}, "", storageErr("upload", err)
 	}
 	if key != DBKey {
 		if err := db.opts.Store.Rename(ctx, key, DBKey); err != nil {
 			db.opts.Store.Delete(context.WithoutCancel(ctx), key)
-			return storageErr("upload", err)
+			return blob.Info{}, "", storageErr("upload", err)
 		}
 	}
 	info, err := db.opts.Store.Stat(ctx, DBKey)
 	if err != nil {
-		return storageErr("stat", err)
+		return blob.Info{}, "", storageErr("stat", err)
 	}
-	// lamindb sets the local copy's time to the bucket's after an upload.
-	if err := os.Chtimes(db.opts.Local, info.ModTime, info.ModTime); err != nil {
-		return err
-	}
-	local, err := os.Stat(db.opts.Local)
-	if err != nil {
-		return err
-	}
-	db.exists = true
-	if err := db.writeState(state{RemoteSize: info.Size, RemoteMTime: info.ModTime, LocalSize: local.Size(), LocalMTime: local.ModTime(), LocalSHA256: hex.EncodeToString(h.Sum(nil))}); err != nil {
-		return err
-	}
-	return db.lock.Valid()
+	return info, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Close releases the local copy and the lock. It does not upload: a write

@@ -95,6 +95,16 @@ func conflicts(t *testing.T, local string) []string {
 	return m
 }
 
+// coarse is a store whose modification times have whole seconds, as S3's
+// do; embedding the interface keeps it a blob.Store when the interface grows.
+type coarse struct{ blob.Store }
+
+func (c coarse) Stat(ctx context.Context, key string) (blob.Info, error) {
+	info, err := c.Store.Stat(ctx, key)
+	info.ModTime = info.ModTime.Truncate(time.Second)
+	return info, err
+}
+
 // runSyncSuite is the sync half of RunLockerSuite.
 func runSyncSuite(t *testing.T, newStore NewStore) {
 	ctx := context.Background()
@@ -300,6 +310,25 @@ func runSyncSuite(t *testing.T, newStore NewStore) {
 			}
 			if got, _ := os.ReadFile(a.local); string(got) != "v2 uploaded" {
 				t.Fatalf("local copy %q", got)
+			}
+		}},
+		{"writes within one second, of one size, are told apart on whole-second storage", func(t *testing.T, s blob.Store, _ string) {
+			cs := coarse{s}
+			a, b := newMachine(t, cs, "userAAAA"), newMachine(t, cs, "userBBBB")
+			a.write(ctx, "v1")
+			for i, step := range []struct {
+				writer, reader *machine
+				content        string
+			}{
+				{a, b, "v2"}, {a, b, "v3"}, {b, a, "v4"}, {a, b, "v5"},
+			} {
+				if got := step.reader.readLocal(ctx); i > 0 && got == step.content {
+					t.Fatalf("step %d: read %q before it was written", i, got)
+				}
+				step.writer.write(ctx, step.content)
+				if got := step.reader.readLocal(ctx); got != step.content {
+					t.Fatalf("step %d: read %q, want %q", i, got, step.content)
+				}
 			}
 		}},
 		{"readers and the writer of one machine take turns on the copy", func(t *testing.T, s blob.Store, _ string) {
