@@ -315,6 +315,22 @@ func (f *flaky) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	return f.Store.Open(ctx, key)
 }
 
+// skewed is a store whose clock is off by off: every modification time it
+// reports is shifted. Embedding the interface keeps it a blob.Store when the
+// interface grows.
+type skewed struct {
+	blob.Store
+	off time.Duration
+}
+
+func (k skewed) Stat(ctx context.Context, key string) (blob.Info, error) {
+	info, err := k.Store.Stat(ctx, key)
+	if err == nil {
+		info.ModTime = info.ModTime.Add(k.off)
+	}
+	return info, err
+}
+
 // pyLock is lamindb's Locker._lock_unsafe, step for step, on lamindb's
 // files: it shows that a lamindb session and a lamin command exclude each
 // other.
@@ -632,6 +648,33 @@ func RunLockerSuite(t *testing.T, newStore NewStore) {
 			}
 			fs.down.Store(false)
 			ka.Unlock(ctx)
+		}},
+		{"a storage clock that is off neither expires a live lock nor keeps a dead one", func(t *testing.T, s blob.Store, _ string) {
+			for _, off := range []time.Duration{time.Minute, -time.Hour} {
+				sk := skewed{Store: s, off: off}
+				fa := &flaky{Store: sk}
+				a := newLocker(t, fa, "userAAAA", t.TempDir(), nil)
+				b := newLocker(t, sk, "userBBBB", t.TempDir(), nil)
+				ka, err := a.TryLock(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for end := time.Now().Add(expire + time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+					if _, err := b.TryLock(ctx); err == nil {
+						t.Fatalf("clock off by %v: took a live lock", off)
+					}
+				}
+				fa.down.Store(true) // a stops refreshing, as if dead
+				wctx, cancel := context.WithTimeout(ctx, 4*expire)
+				kb, err := b.Lock(wctx)
+				cancel()
+				if err != nil {
+					t.Fatalf("clock off by %v: a dead lock was kept: %v", off, err)
+				}
+				kb.Unlock(ctx)
+				fa.down.Store(false)
+				ka.Unlock(ctx)
+			}
 		}},
 		{"a lock cleared by another participant is lost", func(t *testing.T, s blob.Store, _ string) {
 			a := newLocker(t, s, "userAAAA", t.TempDir(), nil)
