@@ -443,6 +443,7 @@ func runSyncSuite(t *testing.T, newStore NewStore) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // every case has a location of its own
 			name := "csq-" + uid.New(10)
 			tc.run(t, newStore(t, name), name)
 		})
