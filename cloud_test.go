@@ -17,17 +17,21 @@ import (
 	"github.com/lamindb-go/lamindb/internal/sqldb/pgtest"
 )
 
-// cloudEnv is an instance on PostgreSQL with its default storage in a fresh
-// S3 bucket of the test server (versitygw), and a store to look into it.
+// cloudEnv is an instance with its default storage in a fresh S3 bucket of
+// the test server (versitygw), its metadata in PostgreSQL or (db "sqlite") in
+// a SQLite database kept in the bucket, and a store to look into the bucket.
 type cloudEnv struct {
 	*env
 	root  string // s3://bucket/prefix
 	store blob.Store
 }
 
-func newCloudEnv(t *testing.T) *cloudEnv {
+func newCloudEnv(t *testing.T, db string) *cloudEnv {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
+	dsn := ""
+	if db == "postgres" {
+		dsn = pgtest.NewDatabase(t)
+	}
 	cfg, bucket := s3test.Bucket(t)
 	root := "s3://" + bucket + "/inst"
 	st, err := s3.New(root, cfg)
@@ -48,7 +52,10 @@ func newCloudEnv(t *testing.T) *cloudEnv {
 	return &cloudEnv{env: e, root: root, store: st}
 }
 
-// objects lists the keys below .lamindb/ but the marker.
+// cloudBackends are the metadata stores an instance in object storage can have.
+var cloudBackends = []string{"postgres", "sqlite"}
+
+// objects lists the keys below .lamindb/ but the marker and the database.
 func (c *cloudEnv) objects() []string {
 	c.t.Helper()
 	es, err := c.store.List(c.ctx, ".lamindb")
@@ -57,7 +64,7 @@ func (c *cloudEnv) objects() []string {
 	}
 	var out []string
 	for _, e := range es {
-		if e.Key != ".lamindb/storage_uid.txt" {
+		if e.Key != ".lamindb/storage_uid.txt" && e.Key != ".lamindb/lamin.db" && !strings.HasPrefix(e.Key, ".lamindb/_exclusion/") {
 			out = append(out, strings.TrimPrefix(e.Key, ".lamindb/"))
 		}
 	}
@@ -65,18 +72,27 @@ func (c *cloudEnv) objects() []string {
 	return out
 }
 
-// TestCloudLifecycle: the seed flow on PostgreSQL + S3: files, a folder and
-// a table go into the bucket under their final keys (no staging copies), load
-// back through the cache byte for byte, go to the trash and back, and a purge
-// deletes their objects; the check is clean throughout.
+// TestCloudLifecycle: the seed flow on S3, with PostgreSQL and with SQLite
+// in the bucket: files and a folder go into the bucket under their final keys
+// (no staging copies), load back through the cache byte for byte, go to the
+// trash and back, and a purge deletes their objects; the check is clean
+// throughout, also after the instance is opened again.
 func TestCloudLifecycle(t *testing.T) {
-	c := newCloudEnv(t)
+	for _, db := range cloudBackends {
+		t.Run(db, func(t *testing.T) { testCloudLifecycle(t, db) })
+	}
+}
+
+func testCloudLifecycle(t *testing.T, db string) {
+	c := newCloudEnv(t, db)
 	a := c.save(c.file("a.txt", "hello\n"), ln.SaveOptions{Key: "a.txt"})
 	d := filepath.Join(c.dir, "src", "raw")
 	c.file("raw/x.txt", "x")
 	c.file("raw/sub/y.txt", "yy")
 	f := c.save(d, ln.SaveOptions{Key: "raw"})
-	if got, want := strings.Join(c.objects(), " "), a.UID+".txt "+f.UID[:16]+"/sub/y.txt "+f.UID[:16]+"/x.txt"; got != want {
+	want := []string{a.UID + ".txt", f.UID[:16] + "/sub/y.txt", f.UID[:16] + "/x.txt"}
+	sort.Strings(want)
+	if got := strings.Join(c.objects(), " "); got != strings.Join(want, " ") {
 		t.Fatalf("objects in the bucket: %s, want %s", got, want)
 	}
 	if m, err := c.store.Stat(c.ctx, ".lamindb/storage_uid.txt"); err != nil || m.Size == 0 {
@@ -109,6 +125,17 @@ func TestCloudLifecycle(t *testing.T) {
 	if err != nil || !r.OK() {
 		t.Fatalf("check: %+v %v", r, err)
 	}
+	// Another command (a fresh open) sees what this one wrote: with SQLite
+	// in the bucket, closing uploaded it.
+	if err := c.in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c.in, err = ln.Open(c.ctx, "", c.opts); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.count(ln.MainBranch); n != 2 {
+		t.Fatalf("after reopening: %d artifacts on main, want 2", n)
+	}
 	if _, err := c.in.Artifacts().Filter("id__gt", 0).Delete(c.ctx, ln.DeleteOptions{Permanent: true, Yes: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +152,7 @@ func TestCloudLifecycle(t *testing.T) {
 // hashed never appears under its final key: the upload fails before S3
 // publishes it, and the row is removed.
 func TestCloudSaveChangedWhileUploading(t *testing.T) {
-	c := newCloudEnv(t)
+	c := newCloudEnv(t, "postgres")
 	p := c.file("a.txt", "0123456789")
 	changing := func(root string) blob.Store { return &rewriting{Store: c.store, path: p} }
 	in, err := ln.Open(c.ctx, "", ln.Options{Settings: c.opts.Settings, Store: changing})
@@ -172,17 +199,12 @@ func TestCloudInitRefusals(t *testing.T) {
 	}{
 		{"missing bucket", "s3://" + bucket + "-nope/inst", "", "bucket", ln.ErrStorage},
 		{"wrong credentials", "s3://" + bucket + "/inst", "AWS_SECRET_ACCESS_KEY", "access denied", ln.ErrStorage},
-		{"no database", "s3://" + bucket + "/inst", "", "PostgreSQL", ln.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.env != "" {
 				t.Setenv(tc.env, "wrong-"+cfg.SecretAccessKey)
 			}
-			db := dsn
-			if tc.name == "no database" {
-				db = ""
-			}
-			_, err := ln.Init(context.Background(), ln.InitOptions{Options: opts, Storage: tc.root, DB: db})
+			_, err := ln.Init(context.Background(), ln.InitOptions{Options: opts, Storage: tc.root, DB: dsn})
 			if !errors.Is(err, tc.class) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %v containing %q", err, tc.class, tc.want)
 			}

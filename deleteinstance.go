@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/lamindb-go/lamindb/blob"
+	"github.com/lamindb-go/lamindb/internal/cloudsqlite"
 	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
@@ -124,6 +125,14 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 		return errDeleted // roll back: nothing to commit to a deleted database
 	})
 	in.db.Close()
+	if in.cloud != nil {
+		// SQLite in the bucket: never uploaded again; its lock and local copy go.
+		in.closeCloud(ctx, false)
+		if err == errDeleted {
+			removeLocalCopy(is.StorageRoot)
+			cloudsqlite.DeleteExclusion(ctx, in.store(is.StorageRoot), is.ID)
+		}
+	}
 	if is.DB != "" && err == nil {
 		opts.Notify.say(LevelImportant, "dropped the instance's tables from the PostgreSQL database %s; the database itself stays", sqldb.RedactDSN(is.DB))
 		err = in.removeAll(ctx, d.Remove[:len(d.Remove)-2])
@@ -137,9 +146,10 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 	return d, finishInstanceDeletion(is, dir, opts)
 }
 
-// splitManagedStore is splitManaged for object storage: the marker (and
-// lamindb_setup's cloud-SQLite lock files) are the instance's own; every other
-// object under .lamindb/ blocks. Both come as URLs.
+// splitManagedStore is splitManaged for object storage: the marker, a SQLite
+// database kept there (and lamindb_setup's lock files for it) are the
+// instance's own; every other object under .lamindb/ blocks. Both come as
+// URLs.
 func splitManagedStore(ctx context.Context, st blob.Store) (own, blocked []string, err error) {
 	entries, err := st.List(ctx, managedDir)
 	if err != nil {
@@ -148,7 +158,7 @@ func splitManagedStore(ctx context.Context, st blob.Store) (own, blocked []strin
 	for _, e := range entries {
 		rest := strings.TrimPrefix(e.Key, managedDir+"/")
 		switch {
-		case rest == markerFile:
+		case rest == markerFile || rest == dbFile:
 			own = append(own, where(st, e.Key))
 		case !strings.HasPrefix(rest, "_exclusion/"):
 			blocked = append(blocked, where(st, e.Key))

@@ -277,15 +277,12 @@ func lockFolder(dir string) (unlock func(), err error) {
 // initCloud creates an instance whose default storage is an S3 location:
 // the marker goes into the bucket (written only where no other instance's
 // is, and where .lamindb/ holds nothing else), the metadata into
-// PostgreSQL. On failure it removes only what it made.
+// PostgreSQL, or into a SQLite database in the bucket (.lamindb/lamin.db, as
+// lamindb keeps it). On failure it removes only what it made.
 func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, err error) {
 	root := strings.TrimSuffix(o.Storage, "/")
 	if strings.Contains(root, managedDir) {
 		return nil, errorf(ErrInvalid, `Please pass a folder name that does not end or contain ".lamindb"`)
-	}
-	if o.DB == "" {
-		return nil, withHint(errorf(ErrInvalid, "storage %s: an instance in object storage keeps its metadata in PostgreSQL here; SQLite in the bucket is not supported yet", root),
-			"pass --db postgresql://user@host:port/dbname")
 	}
 	st, err := openStore(root)
 	if err != nil {
@@ -300,7 +297,9 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 	}
 	user, loggedIn := opts.Settings.User()
 	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
-	is.DB, is.dsn = withoutPassword(o.DB), o.DB
+	if o.DB != "" {
+		is.DB, is.dsn = withoutPassword(o.DB), o.DB
+	}
 	instUID := uid.InstanceUID(is.ID)
 	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
 		return nil, opts.Settings.nameTaken(is)
@@ -346,15 +345,27 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 			}
 		}()
 	}
-	seeded, err := createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil && seeded {
-			dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
+	if o.DB == "" {
+		if err = createCloudSQLite(ctx, is, st, storageUID, user, instUID, opts); err != nil {
+			return nil, err
 		}
-	}()
+		defer func() {
+			if err != nil {
+				st.Delete(context.WithoutCancel(ctx), dbKey)
+				removeLocalCopy(root)
+			}
+		}()
+	} else {
+		var seeded bool
+		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil && seeded {
+				dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
+			}
+		}()
+	}
 	if err = opts.Settings.createInstance(is); err != nil {
 		return nil, err
 	}

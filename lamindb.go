@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
+	"github.com/lamindb-go/lamindb/internal/cloudsqlite"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
@@ -71,6 +72,7 @@ type Instance struct {
 	stored      []int64             // saved artifacts whose "storing" marks are still to be cleared
 	dirs        map[string]dirFacts // folders saves came from, see sourcePath
 
+	cloud    *cloudsqlite.DB // the local copy of a SQLite database kept in object storage
 	storesMu sync.Mutex
 	stores   map[string]blob.Store // by root, see store
 }
@@ -101,6 +103,11 @@ func (in *Instance) DefaultStorage() Storage {
 func (in *Instance) Close() error {
 	ferr := in.flushStored(context.Background())
 	if err := in.db.Close(); err != nil {
+		in.closeCloud(context.Background(), false)
+		return err
+	}
+	// A cloud SQLite database is uploaded now that closing checkpointed it.
+	if err := in.closeCloud(context.Background(), true); err != nil {
 		return err
 	}
 	return ferr
@@ -255,17 +262,14 @@ func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Inst
 		return nil, errorf(ErrInvalid, "instance %s keeps its metadata in %s, which is neither SQLite nor PostgreSQL", is.Slug(), sqldb.RedactDSN(is.DB))
 	}
 	dbPath := filepath.Join(is.StorageRoot, managedDir, dbFile)
-	if _, err := os.Stat(dbPath); err != nil && is.DB == "" {
+	if _, err := os.Stat(dbPath); err != nil && is.DB == "" && !isCloudRoot(is.StorageRoot) {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: no database at %s", is.Slug(), dbPath),
 			"if the folder moved, connect to it where it is now with `lamin connect DIR`; `lamin delete "+is.Name+" --force` forgets the instance")
 	}
 	instUID := uid.InstanceUID(is.ID)
 	m, err := readMarker(markerPath(is.StorageRoot))
+	var st blob.Store // the default storage, for cloud roots
 	if isCloudRoot(is.StorageRoot) {
-		if is.DB == "" {
-			return nil, errorf(ErrInvalid, "instance %s keeps its SQLite database in %s, which this lamin cannot open yet", is.Slug(), is.StorageRoot)
-		}
-		var st blob.Store
 		if st, err = openStore(is.StorageRoot); err == nil {
 			if m, err = readMarkerFrom(ctx, st); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, storageError(is.StorageRoot, err)
@@ -282,6 +286,18 @@ func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Inst
 	}
 	in := &Instance{opts: opts, settings: is, uid: instUID, owner: processOwner()}
 	var db *sqldb.DB
+	if is.DB == "" && st != nil {
+		// SQLite in the bucket: a local copy, locked for a writer.
+		if in.cloud, err = openCloudSQLite(ctx, is, st, opts); err != nil {
+			return nil, err
+		}
+		if !in.cloud.Exists() {
+			in.closeCloud(ctx, false)
+			return nil, withHint(errorf(ErrNoInstance, "instance %s: no database at %s", is.Slug(), where(st, dbKey)),
+				"`lamin delete "+is.Name+" --force` forgets the instance")
+		}
+		dbPath = in.cloud.Path()
+	}
 	if is.DB != "" {
 		db, err = openPostgres(ctx, is.connString(), is.Slug(), opts)
 	} else {
@@ -291,6 +307,7 @@ func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Inst
 			}})
 	}
 	if err != nil {
+		in.closeCloud(ctx, false)
 		return nil, err
 	}
 	in.db = db

@@ -121,8 +121,12 @@ func parseMarker(b []byte, where string) (marker, error) {
 	return m, nil
 }
 
-// markerKey is the marker's key in a storage root's store.
-const markerKey = managedDir + "/" + markerFile
+// markerKey is the marker's key in a storage root's store, dbKey the
+// database's (SQLite kept in object storage).
+const (
+	markerKey = managedDir + "/" + markerFile
+	dbKey     = managedDir + "/" + dbFile
+)
 
 // readMarkerFrom reads the marker of a storage root through its store (an
 // S3 location's); a missing one satisfies errors.Is(err, fs.ErrNotExist).

@@ -60,8 +60,11 @@ type InstanceSettings struct {
 // DBLocation is where the instance's metadata lives, for people to read: the
 // SQLite file in its storage, or the PostgreSQL database without a password.
 func (s InstanceSettings) DBLocation() string {
-	if s.DB != "" {
+	switch {
+	case s.DB != "":
 		return sqldb.RedactDSN(s.DB)
+	case isCloudRoot(s.StorageRoot):
+		return strings.TrimSuffix(s.StorageRoot, "/") + "/" + dbKey
 	}
 	return filepath.Join(s.StorageRoot, managedDir, dbFile)
 }

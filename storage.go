@@ -69,7 +69,7 @@ func checkStore(ctx context.Context, st blob.Store) error {
 
 // storageError classifies a store's error for people: what failed and what
 // to check, never a secret.
-func storageError(root string, err error) error {
+func storageError(root string, err error) *Error {
 	hint := ""
 	switch {
 	case errors.Is(err, blob.ErrNoBucket):

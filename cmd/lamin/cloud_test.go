@@ -12,13 +12,30 @@ import (
 	"github.com/lamindb-go/lamindb/internal/sqldb/pgtest"
 )
 
-// TestCloudCLI: the seed flow through the command line on PostgreSQL + S3:
-// init into a bucket, save a table and a file, list, load (a path in the
-// cache, with the bytes), trash, restore, purge (the object goes), check, and
-// delete the instance (the marker goes, the database stays and says so).
+// TestCloudCLI: the seed flow through the command line on S3, with
+// PostgreSQL and with SQLite in the bucket: init into a bucket, save a table
+// and a file, list, load (a path in the cache, with the bytes), trash,
+// restore, purge (the object goes), check, and delete the instance (the
+// marker goes; PostgreSQL's database stays and the command says so).
 func TestCloudCLI(t *testing.T) {
-	t.Parallel()
-	dsn := pgtest.NewDatabase(t)
+	for _, db := range []string{"postgres", "sqlite"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			if db == "sqlite" && postgresBackend() {
+				t.Skip("on PostgreSQL the suite gives every init a database")
+			}
+			testCloudCLI(t, db)
+		})
+	}
+}
+
+func testCloudCLI(t *testing.T, db string) {
+	var dsn string
+	initArgs := []string{}
+	if db == "postgres" {
+		dsn = pgtest.NewDatabase(t)
+		initArgs = []string{"--db", dsn}
+	}
 	cfg, bucket := s3test.Bucket(t)
 	root := "s3://" + bucket + "/team"
 	st, err := s3.New(root, cfg)
@@ -26,13 +43,17 @@ func TestCloudCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t)
-	r := e.ok("init", "--storage", root, "--db", dsn)
+	r := e.ok(append([]string{"init", "--storage", root}, initArgs...)...)
 	if !strings.Contains(r.stderr, "initialized lamindb: anonymous/team") {
 		t.Errorf("init:\n%s", r)
 	}
 	info := e.ok("info", "--json")
 	var is map[string]string
-	if err := json.Unmarshal([]byte(info.stdout), &is); err != nil || is["storage_root"] != root || is["db"] != dsn {
+	wantDB := dsn
+	if db == "sqlite" {
+		wantDB = root + "/.lamindb/lamin.db"
+	}
+	if err := json.Unmarshal([]byte(info.stdout), &is); err != nil || is["storage_root"] != root || is["db"] != wantDB {
 		t.Errorf("info: %v\n%s", err, info)
 	}
 	e.write("df.csv", seedCSV)
@@ -66,7 +87,7 @@ func TestCloudCLI(t *testing.T) {
 	}
 	e.ok("delete", "artifact", "--uid", df, "--permanent")
 	r = e.ok("delete", "team", "--force")
-	if !strings.Contains(r.stderr, "the database itself stays") {
+	if db == "postgres" && !strings.Contains(r.stderr, "the database itself stays") {
 		t.Errorf("instance delete:\n%s", r)
 	}
 	if es, err := st.List(context.Background(), ".lamindb"); err != nil || len(es) != 0 {
@@ -93,13 +114,9 @@ func TestCloudCLIBadInput(t *testing.T) {
 		{"missing bucket", nil, []string{"init", "--storage", "s3://" + bucket + "-missing/x", "--db", dsn}, 1, "bucket"},
 		{"wrong secret", []string{"AWS_SECRET_ACCESS_KEY=wrong-" + cfg.SecretAccessKey}, []string{"init", "--storage", "s3://" + bucket + "/x", "--db", dsn}, 1, "access denied"},
 		{"unreachable endpoint", []string{"AWS_ENDPOINT_URL=http://127.0.0.1:1"}, []string{"init", "--storage", "s3://" + bucket + "/x", "--db", dsn}, 1, "unreachable"},
-		{"no database", nil, []string{"init", "--storage", "s3://" + bucket + "/x"}, 2, "PostgreSQL"},
 		{"not a database url", nil, []string{"init", "--storage", e.path("x"), "--db", "mysql://a@b/c"}, 2, "PostgreSQL connection string"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "no database" && postgresBackend() {
-				t.Skip("on PostgreSQL the suite gives every init a database")
-			}
 			r := e.exec(tc.env, "", tc.args...)
 			if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) {
 				t.Errorf("want exit %d with %q, got:\n%s", tc.code, tc.msg, r)
