@@ -30,6 +30,8 @@ type config struct {
 	bulkRows      int
 	bulkRounds    int
 	logEvents     int
+	storage       string // lifecycle run: where the instance's storage goes (default: a folder in --dir)
+	db            string // lifecycle run: a PostgreSQL database for the metadata (default: SQLite)
 }
 
 func parseFlags(args []string) (*config, error) {
@@ -53,6 +55,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.bulkRows, "bulk-rows", 25000, "artifacts per set of --bulk")
 	fs.IntVar(&c.bulkRounds, "bulk-rounds", 3, "trash+restore rounds per process of --bulk")
 	fs.IntVar(&c.logEvents, "log", 0, "stream `lamin log --limit 0` over this many audit events and report time and peak memory")
+	fs.StringVar(&c.storage, "storage", "", "lifecycle run: s3://bucket[/prefix] to put the instance into (AWS_* variables; default: a folder in --dir)")
+	fs.StringVar(&c.db, "db", "", "lifecycle run: postgresql://… of an empty database for the metadata (default: SQLite)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
