@@ -73,7 +73,7 @@ func (a *app) saveCommand() *cobra.Command {
 				return err
 			}
 			defer in.Close()
-			art, err := in.Save(cmd.Context(), args[0], o)
+			art, err := in.Save(a.withProgress(cmd.Context()), args[0], o)
 			if err != nil {
 				return err
 			}
@@ -549,7 +549,7 @@ func (a *app) loadCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			p, err := in.Path(cmd.Context(), art)
+			p, err := in.Path(a.withProgress(cmd.Context()), art)
 			if err != nil {
 				return err
 			}
