@@ -48,6 +48,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 	var rec Record
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) (err error) {
+		*n = notes{} // a re-run of the transaction says only its own
 		defer func() {
 			if err == nil {
 				rec, err = (&Query{in: in, reg: reg}).getByID(ctx, tx, id)
@@ -97,7 +98,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 		newUID := uid.New(16) + "0000"
 		stem := ""
 		if o.Revises != "" {
-			if err := tx.QueryRowContext(ctx, `SELECT substr(uid, 1, 16) FROM lamindb_collection WHERE uid = ? OR (uid >= ? AND uid < ? AND is_latest = 1) LIMIT 1`,
+			if err := tx.QueryRowContext(ctx, `SELECT substr(uid, 1, 16) FROM lamindb_collection WHERE uid = ? OR (`+in.db.PrefixRange("uid")+` AND is_latest = TRUE) LIMIT 1`,
 				o.Revises, o.Revises, o.Revises+"~").Scan(&stem); sqldb.IsNoRows(err) {
 				return errorf(ErrNotFound, "No record found with uid '%s'", o.Revises)
 			} else if err != nil {
@@ -121,7 +122,7 @@ func (in *Instance) CreateCollection(ctx context.Context, o CollectionOptions) (
 		}
 		now := in.now()
 		if err := tx.QueryRowContext(ctx, `INSERT INTO lamindb_collection (uid, key, description, hash, is_latest, is_locked, branch_id, created_on_id, space_id, created_by_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?) RETURNING id`, newUID, o.Key, strPtr(o.Description), hash, in.user.ID, now, now).Scan(&id); err != nil {
+			VALUES (?, ?, ?, ?, TRUE, FALSE, 1, 1, 1, ?, ?, ?) RETURNING id`, newUID, o.Key, strPtr(o.Description), hash, in.user.ID, now, now).Scan(&id); err != nil {
 			return err
 		}
 		for _, a := range members {
@@ -157,7 +158,7 @@ func (in *Instance) demoteHeads(ctx context.Context, tx *sqldb.Tx, table, class,
 			return nil, withHint(errorf(ErrLocked, "Cannot create a new version: the latest version %s %s is locked ('is_locked=True') and would lose is_latest", class, h.uid),
 				unlockHint(strings.ToLower(class), h.uid))
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 0 WHERE id = ?`, h.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = FALSE WHERE id = ?`, h.id); err != nil {
 			return nil, err
 		}
 		demoted = append(demoted, h.id)
@@ -197,7 +198,7 @@ func (in *Instance) CreateULabel(ctx context.Context, o ULabelOptions) (Record, 
 		var typeID *int64
 		if o.Type != "" {
 			var id int64
-			err := tx.QueryRowContext(ctx, `SELECT id FROM lamindb_ulabel WHERE (name = ? OR uid = ?) AND is_type = 1 AND branch_id <> -1 ORDER BY id LIMIT 1`, o.Type, o.Type).Scan(&id)
+			err := tx.QueryRowContext(ctx, `SELECT id FROM lamindb_ulabel WHERE (name = ? OR uid = ?) AND is_type = TRUE AND branch_id <> -1 ORDER BY id LIMIT 1`, o.Type, o.Type).Scan(&id)
 			if sqldb.IsNoRows(err) {
 				return 0, errorf(ErrNotFound, "no label type %s (create it with --is-type)", o.Type)
 			} else if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
@@ -53,8 +54,13 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 	ro := opts
 	ro.ReadOnly = true
 	in, err := openSettings(ctx, is, ro)
+	if err != nil && is.DB != "" && !o.DryRun && postgresHoldsNoInstance(ctx, is, ro) {
+		// The PostgreSQL database holds no instance any more: a deletion
+		// cut off after it dropped the tables. Finish it.
+		return forgetInstance(is, o, opts)
+	}
 	if err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, dbFile)); os.IsNotExist(serr) && !o.DryRun {
+		if _, serr := os.Stat(filepath.Join(dir, dbFile)); os.IsNotExist(serr) && !o.DryRun && is.DB == "" {
 			// Only the settings are left: forget them.
 			return forgetInstance(is, o, opts)
 		}
@@ -80,11 +86,15 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 			return d, errorf(ErrCancelled, "cancelled: instance %s not deleted", is.Slug())
 		}
 	}
-	unlock, err := lockFolder(dir)
-	if err != nil {
-		return d, err
+	if !isCloudRoot(is.StorageRoot) {
+		// Object storage has no folder lock: there the database's
+		// transaction, which drops the tables first, decides.
+		unlock, err := lockFolder(dir)
+		if err != nil {
+			return d, err
+		}
+		defer unlock()
 	}
-	defer unlock()
 	in, err = openSettings(ctx, is, opts)
 	if err != nil {
 		return d, err
@@ -99,20 +109,75 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 			return withHint(errorf(ErrChanged, "instance %s changed since you were asked: %s now holds %d objects (%s); nothing was deleted",
 				is.Slug(), dir, len(now.Blocked), strings.Join(now.Blocked, ", ")), "look at it again: `lamin delete "+is.Name+" --dry-run`")
 		}
+		if is.DB != "" {
+			// PostgreSQL drops the tables in this transaction, first: a
+			// writer waiting for them finds them gone once it commits, and a
+			// deletion cut off after that finds an empty database and
+			// finishes (the marker goes only after the commit).
+			return tx.DropInstance(ctx)
+		}
 		// Removed while the write lock is held: a writer waiting for it
 		// finds its database gone (sqldb checks the file) and writes nothing.
-		for _, p := range d.Remove[:len(d.Remove)-2] {
-			if err := fault.RemoveAll(p); err != nil {
-				return errorf(ErrStorage, "delete instance: %v", err)
-			}
+		if err := in.removeAll(ctx, d.Remove[:len(d.Remove)-2]); err != nil {
+			return err
 		}
 		return errDeleted // roll back: nothing to commit to a deleted database
 	})
 	in.db.Close()
+	if is.DB != "" && err == nil {
+		opts.Notify.say(LevelImportant, "dropped the instance's tables from the PostgreSQL database %s; the database itself stays", sqldb.RedactDSN(is.DB))
+		err = in.removeAll(ctx, d.Remove[:len(d.Remove)-2])
+		if err == nil {
+			err = errDeleted
+		}
+	}
 	if err != errDeleted {
 		return d, err
 	}
 	return d, finishInstanceDeletion(is, dir, opts)
+}
+
+// splitManagedStore is splitManaged for object storage: the marker (and
+// lamindb_setup's cloud-SQLite lock files) are the instance's own; every other
+// object under .lamindb/ blocks. Both come as URLs.
+func splitManagedStore(ctx context.Context, st blob.Store) (own, blocked []string, err error) {
+	entries, err := st.List(ctx, managedDir)
+	if err != nil {
+		return nil, nil, storageError(st.Root(), err)
+	}
+	for _, e := range entries {
+		rest := strings.TrimPrefix(e.Key, managedDir+"/")
+		switch {
+		case rest == markerFile:
+			own = append(own, where(st, e.Key))
+		case !strings.HasPrefix(rest, "_exclusion/"):
+			blocked = append(blocked, where(st, e.Key))
+		}
+	}
+	return own, blocked, nil
+}
+
+// removeAll removes the instance's files and folders, in order: local paths,
+// or URLs of objects in the instance's object storage.
+func (in *Instance) removeAll(ctx context.Context, paths []string) error {
+	if isCloudRoot(in.settings.StorageRoot) {
+		st := in.store(in.settings.StorageRoot)
+		prefix := strings.TrimSuffix(st.Root(), "/") + "/"
+		for _, p := range paths {
+			if k, ok := strings.CutPrefix(p, prefix); ok {
+				if err := st.Delete(ctx, k); err != nil {
+					return storageError(st.Root(), err)
+				}
+			}
+		}
+		return nil
+	}
+	for _, p := range paths {
+		if err := fault.RemoveAll(p); err != nil {
+			return errorf(ErrStorage, "delete instance: %v", err)
+		}
+	}
+	return nil
 }
 
 // errDeleted ends the transaction that deleted the instance's files.
@@ -122,9 +187,15 @@ var errDeleted = errors.New("instance deleted")
 func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is InstanceSettings, opts Options) (*InstanceDeletion, error) {
 	dir := filepath.Join(is.StorageRoot, managedDir)
 	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot, Remove: []string{}, Blocked: []string{}}
-	own, blocked, err := splitManaged(dir, true)
+	var own, blocked []string
+	var err error
+	if isCloudRoot(is.StorageRoot) {
+		own, blocked, err = splitManagedStore(ctx, in.store(is.StorageRoot))
+	} else if own, blocked, err = splitManaged(dir, true); err != nil {
+		err = errorf(ErrStorage, "list %s: %v", dir, err)
+	}
 	if err != nil {
-		return nil, errorf(ErrStorage, "list %s: %v", dir, err)
+		return nil, err
 	}
 	d.Remove = append(d.Remove, own...)
 	d.Blocked = append(d.Blocked, blocked...)

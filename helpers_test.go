@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	ln "github.com/lamindb-go/lamindb"
+	"github.com/lamindb-go/lamindb/internal/sqldb/pgtest"
 )
 
 // messages records what the library says, as the CLI would print it.
@@ -54,7 +55,7 @@ func newEnv(t *testing.T) *env {
 	m := &messages{}
 	e := &env{t: t, ctx: context.Background(), dir: dir, root: filepath.Join(dir, "test-delete"), msgs: m,
 		opts: ln.Options{Settings: ln.Settings{Dir: filepath.Join(dir, "settings")}, Notify: m.notify}}
-	in, err := ln.Init(e.ctx, ln.InitOptions{Options: e.opts, Storage: e.root})
+	in, err := ln.Init(e.ctx, ln.InitOptions{Options: e.opts, Storage: e.root, DB: testDB(t)})
 	if err != nil {
 		t.Fatalf("Init: %v", err)
 	}
@@ -118,6 +119,34 @@ func (e *env) managedFiles() []string {
 		out = append(out, x.Name())
 	}
 	return out
+}
+
+// testDB is the database a test instance gets: "" (SQLite in its storage)
+// by default; with LAMIN_TEST_DB=postgres a fresh PostgreSQL database on the
+// test server (pgtest), so that the same suites run on both.
+func testDB(t *testing.T) string {
+	t.Helper()
+	switch db := os.Getenv("LAMIN_TEST_DB"); db {
+	case "", "sqlite":
+		return ""
+	case "postgres":
+		return pgtest.NewDatabase(t)
+	default:
+		t.Fatalf("LAMIN_TEST_DB=%s: want sqlite or postgres", db)
+		return ""
+	}
+}
+
+// sqliteBackend reports whether test instances keep their metadata in SQLite.
+func sqliteBackend() bool { return os.Getenv("LAMIN_TEST_DB") != "postgres" }
+
+// onSQLite skips a test of what only SQLite has: its database file, written
+// by hand as another program would.
+func onSQLite(t *testing.T) {
+	t.Helper()
+	if !sqliteBackend() {
+		t.Skip("writes SQLite's database file by hand")
+	}
 }
 
 func yes(string) bool { return true }

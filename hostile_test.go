@@ -141,6 +141,7 @@ func TestHostileFolderContentBackAndForth(t *testing.T) {
 // the row says X" (exit 1, and --repair cannot clear it), and a save of the
 // new content does not deduplicate to it.
 func TestHostileReplacedByPython(t *testing.T) {
+	onSQLite(t)
 	e := newEnv(t)
 	a := e.save(e.file("a.txt", "hello\n"), ln.SaveOptions{Key: "a.txt"})
 	e.in.Close()

@@ -1,11 +1,13 @@
 package lamindb
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -22,6 +24,11 @@ type InitOptions struct {
 	Storage string
 	// Name defaults to the lower-cased last component of Storage.
 	Name string
+	// DB is a PostgreSQL connection string (postgresql://user[:password]@host[:port]/dbname)
+	// of an empty database the instance gets for its metadata; "" keeps
+	// them in SQLite at <root>/.lamindb/lamin.db. The settings file records
+	// it without the password (PGPASSWORD or ~/.pgpass give it later).
+	DB string
 }
 
 // Init creates an instance with its database at <root>/.lamindb/lamin.db and
@@ -37,11 +44,17 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	if o.Storage == "" {
 		return nil, errorf(ErrInvalid, "pass --storage: the root folder of the instance's default storage")
 	}
+	if isCloudRoot(o.Storage) {
+		return initCloud(ctx, o, opts)
+	}
 	if strings.Contains(o.Storage, "://") {
-		return nil, errorf(ErrInvalid, "storage %s: only local folders are supported so far", o.Storage)
+		return nil, errorf(ErrInvalid, "storage %s: pass a local folder or s3://bucket[/prefix]", o.Storage)
 	}
 	if err := checkName("storage path", o.Storage); err != nil {
 		return nil, err
+	}
+	if o.DB != "" && !isPostgresURL(o.DB) {
+		return nil, errorf(ErrInvalid, "--db %s: pass a PostgreSQL connection string (postgresql://user@host:port/dbname)", sqldb.RedactDSN(o.DB))
 	}
 	root, err := resolvePath(o.Storage)
 	if err != nil {
@@ -61,6 +74,9 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	}
 	user, loggedIn := opts.Settings.User()
 	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
+	if o.DB != "" {
+		is.DB, is.dsn = withoutPassword(o.DB), o.DB
+	}
 	instUID := uid.InstanceUID(is.ID)
 	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
 		return nil, opts.Settings.nameTaken(is)
@@ -126,10 +142,23 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 		created = append(created, marker)
 	}
 	fault.Hit(fault.InitAfterMarker)
-	if err = createDatabase(ctx, dbPath, storageUID, root, user, instUID, opts); err != nil {
-		return nil, err
+	if o.DB != "" {
+		var seeded bool
+		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil && seeded {
+				// Only what this call made: never an instance found there.
+				dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
+			}
+		}()
+	} else {
+		if err = createDatabase(ctx, dbPath, storageUID, root, user, instUID, opts); err != nil {
+			return nil, err
+		}
+		created = append(created, dbPath)
 	}
-	created = append(created, dbPath)
 	fault.Hit(fault.InitAfterDB)
 	if err = opts.Settings.createInstance(is); err != nil {
 		return nil, err
@@ -159,17 +188,8 @@ func createDatabase(ctx context.Context, dbPath, storageUID, root string, user U
 	if err != nil {
 		return err
 	}
-	now := formatTime(opts.Now())
 	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		for _, s := range []struct {
-			q    string
-			args []any
-		}{
-			{`INSERT INTO lamindb_user (id, uid, handle, name, created_at, updated_at) VALUES (1, ?, ?, NULL, ?, ?)`, []any{user.UID, user.Handle, now, now}},
-			{`INSERT INTO lamindb_space (id, uid, name, description, created_at, created_by_id) VALUES (1, 'aaaaaaaaaaaa', 'all', 'Every team & user with access to the instance has access.', ?, 1)`, []any{now}},
-			{`INSERT INTO lamindb_branch (id, uid, name, description, created_at, space_id, created_by_id) VALUES (-1, 'tttttttttttt', 'trash', 'The trash.', ?, 1, 1), (0, 'aaaaaaaaaaaa', 'archive', 'The archive.', ?, 1, 1), (1, 'mmmmmmmmmmmm', 'main', 'The main & default branch of the instance.', ?, 1, 1)`, []any{now, now, now}},
-			{`INSERT INTO lamindb_storage (id, uid, root, type, region, instance_uid, created_at, updated_at, created_by_id) VALUES (1, ?, ?, 'local', NULL, ?, ?, ?, 1)`, []any{storageUID, filepath.ToSlash(root), instUID, now, now}},
-		} {
+		for _, s := range seedRows(storageUID, root, user, instUID, db.Time(opts.Now())) {
 			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
 				return err
 			}
@@ -252,4 +272,104 @@ func lockFolder(dir string) (unlock func(), err error) {
 		return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("lock %s: %v", dir, err), Err: err}
 	}
 	return l.Unlock, nil
+}
+
+// initCloud creates an instance whose default storage is an S3 location:
+// the marker goes into the bucket (written only where no other instance's
+// is, and where .lamindb/ holds nothing else), the metadata into
+// PostgreSQL. On failure it removes only what it made.
+func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, err error) {
+	root := strings.TrimSuffix(o.Storage, "/")
+	if strings.Contains(root, managedDir) {
+		return nil, errorf(ErrInvalid, `Please pass a folder name that does not end or contain ".lamindb"`)
+	}
+	if o.DB == "" {
+		return nil, withHint(errorf(ErrInvalid, "storage %s: an instance in object storage keeps its metadata in PostgreSQL here; SQLite in the bucket is not supported yet", root),
+			"pass --db postgresql://user@host:port/dbname")
+	}
+	st, err := openStore(root)
+	if err != nil {
+		return nil, err
+	}
+	name := o.Name
+	if name == "" {
+		name = strings.ToLower(path.Base(strings.TrimPrefix(root, "s3://")))
+	}
+	if err := ValidateInstanceName(name); err != nil {
+		return nil, err
+	}
+	user, loggedIn := opts.Settings.User()
+	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
+	is.DB, is.dsn = withoutPassword(o.DB), o.DB
+	instUID := uid.InstanceUID(is.ID)
+	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
+		return nil, opts.Settings.nameTaken(is)
+	}
+	if !loggedIn {
+		opts.Notify.say(LevelWarning, "using anonymous user (to identify, call: lamin login)")
+	}
+	if err := checkStore(ctx, st); err != nil {
+		return nil, err
+	}
+	m, merr := readMarkerFrom(ctx, st)
+	switch {
+	case merr == nil && m.instanceUID != instUID:
+		return nil, withHint(errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s (uid %s)", root, m.slug, m.instanceUID),
+			"connect to that instance, or choose another location")
+	case merr != nil && !errors.Is(merr, fs.ErrNotExist):
+		return nil, storageError(root, merr)
+	}
+	storageUID := m.storageUID
+	if merr != nil {
+		entries, lerr := st.List(ctx, managedDir)
+		if lerr != nil {
+			return nil, storageError(root, lerr)
+		}
+		var foreign []string
+		for _, e := range entries {
+			if rest := strings.TrimPrefix(e.Key, managedDir+"/"); !strings.HasPrefix(rest, "_exclusion/") {
+				foreign = append(foreign, rest)
+			}
+		}
+		if len(foreign) > 0 {
+			return nil, withHint(errorf(ErrAlreadyManaged, "%s already holds objects that are not an instance's (%s); they are left untouched", where(st, managedDir), strings.Join(foreign, ", ")),
+				"choose another location, or move them away")
+		}
+		storageUID = uid.New(12)
+		body := markerBody(storageUID, is, instUID)
+		if _, perr := st.Put(ctx, markerKey, bytes.NewReader(body), int64(len(body))); perr != nil {
+			return nil, storageError(root, perr)
+		}
+		defer func() {
+			if err != nil { // the named result: this call failed
+				st.Delete(context.WithoutCancel(ctx), markerKey)
+			}
+		}()
+	}
+	seeded, err := createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && seeded {
+			dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
+		}
+	}()
+	if err = opts.Settings.createInstance(is); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			fault.Remove(opts.Settings.instanceFile(is.Owner, is.Name))
+		}
+	}()
+	if err = opts.Settings.SetCurrent(is); err != nil {
+		return nil, fmt.Errorf("save settings: %w", err)
+	}
+	in, err = openSettings(ctx, is, opts)
+	if err != nil {
+		return nil, err
+	}
+	opts.Notify.say(LevelImportant, "initialized lamindb: %s", is.Slug())
+	return in, nil
 }

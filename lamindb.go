@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
-	"github.com/lamindb-go/lamindb/blob/local"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
@@ -71,6 +70,9 @@ type Instance struct {
 	storageList []Storage           // cache of the registered storage locations
 	stored      []int64             // saved artifacts whose "storing" marks are still to be cleared
 	dirs        map[string]dirFacts // folders saves came from, see sourcePath
+
+	storesMu sync.Mutex
+	stores   map[string]blob.Store // by root, see store
 }
 
 // Slug returns "owner/name".
@@ -104,18 +106,35 @@ func (in *Instance) Close() error {
 	return ferr
 }
 
-func (in *Instance) now() string { return formatTime(in.opts.Now()) }
+// now is the current time as a statement argument.
+func (in *Instance) now() any { return in.db.Time(in.opts.Now()) }
 
-// store returns the byte store of a storage root.
+// store returns the byte store of a storage root, opened once per instance
+// (an S3 store holds a client and its connections); a root that cannot be
+// opened gives a store whose every call fails with why.
 func (in *Instance) store(root string) blob.Store {
 	if in.opts.Store != nil {
 		return in.opts.Store(root)
 	}
-	return local.New(filepath.FromSlash(root))
+	in.storesMu.Lock()
+	defer in.storesMu.Unlock()
+	if st, ok := in.stores[root]; ok {
+		return st
+	}
+	st, err := openStore(root)
+	if err != nil {
+		return brokenStore{root: root, err: err}
+	}
+	if in.stores == nil {
+		in.stores = map[string]blob.Store{}
+	}
+	in.stores[root] = st
+	return st
 }
 
-// timeLayout is how times are stored: UTC with microseconds, so text order is time order.
-const timeLayout = "2006-01-02 15:04:05.000000"
+// timeLayout is how SQLite stores times (sqldb.TimeLayout); messages and
+// logs show times the same way.
+const timeLayout = sqldb.TimeLayout
 
 func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
@@ -190,10 +209,6 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 		return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no instance at %s: %s is missing or unreadable", root, markerPath(root)),
 			"pass the storage root of an instance (the folder that holds .lamindb/)")
 	}
-	if _, err := os.Stat(filepath.Join(root, managedDir, dbFile)); err != nil {
-		return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no database at %s: the folder is a storage location of instance %s, not its default storage", filepath.Join(root, managedDir, dbFile), m.slug),
-			"connect to the instance by name, or by the root that holds its database")
-	}
 	owner, name, ok := strings.Cut(m.slug, "/")
 	if !ok || ValidateInstanceName(name) != nil || owner == "" {
 		return InstanceSettings{}, errorf(ErrInvalid, "the marker %s names no valid instance (instance_slug=%q)", markerPath(root), m.slug)
@@ -203,6 +218,15 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 		is.ID = uid.InstanceID(owner, name)
 	}
 	prev, err := opts.Settings.Find(is.Slug())
+	if _, serr := os.Stat(filepath.Join(root, managedDir, dbFile)); serr != nil {
+		// No SQLite database here: a PostgreSQL instance's settings (from
+		// its init, or copied from another machine) say where it is.
+		if err != nil || prev.ID != is.ID || prev.DB == "" {
+			return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no database at %s: the folder is a storage location of instance %s, not its default storage", filepath.Join(root, managedDir, dbFile), m.slug),
+				"connect to the instance by name, or by the root that holds its database")
+		}
+		is.DB = prev.DB
+	}
 	if err == nil && prev.ID == is.ID {
 		is.env = prev.env // keep what lamindb wrote into the file
 	}
@@ -227,30 +251,45 @@ func settingsFromPath(p string, opts Options) (InstanceSettings, error) {
 }
 
 func openSettings(ctx context.Context, is InstanceSettings, opts Options) (*Instance, error) {
-	if is.DB != "" {
-		return nil, withHint(errorf(ErrInvalid, "instance %s keeps its metadata in %s, which this lamin cannot open yet (only SQLite)", is.Slug(), redactDSN(is.DB)),
-			"open it with Python lamindb")
+	if is.DB != "" && !isPostgresURL(is.DB) {
+		return nil, errorf(ErrInvalid, "instance %s keeps its metadata in %s, which is neither SQLite nor PostgreSQL", is.Slug(), sqldb.RedactDSN(is.DB))
 	}
 	dbPath := filepath.Join(is.StorageRoot, managedDir, dbFile)
-	if _, err := os.Stat(dbPath); err != nil {
+	if _, err := os.Stat(dbPath); err != nil && is.DB == "" {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: no database at %s", is.Slug(), dbPath),
 			"if the folder moved, connect to it where it is now with `lamin connect DIR`; `lamin delete "+is.Name+" --force` forgets the instance")
 	}
 	instUID := uid.InstanceUID(is.ID)
 	m, err := readMarker(markerPath(is.StorageRoot))
+	if isCloudRoot(is.StorageRoot) {
+		if is.DB == "" {
+			return nil, errorf(ErrInvalid, "instance %s keeps its SQLite database in %s, which this lamin cannot open yet", is.Slug(), is.StorageRoot)
+		}
+		var st blob.Store
+		if st, err = openStore(is.StorageRoot); err == nil {
+			if m, err = readMarkerFrom(ctx, st); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, storageError(is.StorageRoot, err)
+			}
+		}
+	}
 	if err != nil {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: its marker %s is missing or unreadable", is.Slug(), markerPath(is.StorageRoot)),
-			"the folder is not (or no longer) a lamindb storage root")
+			"the folder is not (or no longer) a lamindb storage root; if it moved, connect to it where it is now with `lamin connect DIR`")
 	}
 	if m.instanceUID != "" && m.instanceUID != instUID {
 		return nil, withHint(errorf(ErrNoInstance, "instance %s: the folder %s now holds instance %s (uid %s), not this one (uid %s)", is.Slug(), is.StorageRoot, m.slug, m.instanceUID, instUID),
 			"connect to the folder with `lamin connect "+is.StorageRoot+"`")
 	}
 	in := &Instance{opts: opts, settings: is, uid: instUID, owner: processOwner()}
-	db, err := sqldb.OpenSQLite(ctx, dbPath, sqldb.Options{ReadOnly: opts.ReadOnly, WriteWait: opts.WriteWait,
-		Waiting: func(d time.Duration) {
-			opts.Notify.say(LevelImportant, "waiting for another process to finish writing to %s (%s so far)", is.Slug(), d.Round(time.Second))
-		}})
+	var db *sqldb.DB
+	if is.DB != "" {
+		db, err = openPostgres(ctx, is.connString(), is.Slug(), opts)
+	} else {
+		db, err = sqldb.OpenSQLite(ctx, dbPath, sqldb.Options{ReadOnly: opts.ReadOnly, WriteWait: opts.WriteWait,
+			Waiting: func(d time.Duration) {
+				opts.Notify.say(LevelImportant, "waiting for another process to finish writing to %s (%s so far)", is.Slug(), d.Round(time.Second))
+			}})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -319,12 +358,4 @@ func (in *Instance) load(ctx context.Context, m marker) error {
 	}
 	in.user = u
 	return nil
-}
-
-// redactDSN returns a connection string without its password.
-func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		return u.Redacted()
-	}
-	return "a database"
 }

@@ -225,6 +225,14 @@ func (in *Instance) rowsByID(ctx context.Context, qr querier, reg *registry.Regi
 }
 
 func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Registry, where string, args []any) ([]rowInfo, error) {
+	// Inside a write transaction on PostgreSQL the rows a plan rests on are
+	// locked until commit (in id order, so two plans do not deadlock): a row
+	// another transaction changed or deleted since this one's snapshot fails
+	// it, and it runs again on what is there now.
+	lock := ""
+	if _, ok := qr.(*sqldb.Tx); ok && sqldb.On(qr).Dialect.ForUpdate() != "" {
+		lock = " FOR UPDATE OF t"
+	}
 	if reg.Name == "artifact" {
 		return sqldb.Query(ctx, qr, func(s sqldb.Scanner) (rowInfo, error) {
 			a, err := scanArtifact(s)
@@ -238,7 +246,7 @@ func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Regi
 				r.label = *a.Description
 			}
 			return r, nil
-		}, `SELECT `+prefixCols(artifactCols, "t.")+` FROM lamindb_artifact t WHERE `+where+` ORDER BY t.id`, args...)
+		}, `SELECT `+prefixCols(artifactCols, "t.")+` FROM lamindb_artifact t WHERE `+where+` ORDER BY t.id`+lock, args...)
 	}
 	cols := []string{"t.id", "t.uid", "COALESCE(CAST(t." + reg.NameField + " AS TEXT), '')"}
 	for _, c := range []string{"branch_id", "is_latest", "is_locked", "is_type"} {
@@ -254,7 +262,7 @@ func (in *Instance) loadRows(ctx context.Context, qr querier, reg *registry.Regi
 		var r rowInfo
 		err := s.Scan(&r.id, &r.uid, &r.label, &r.branch, &r.latest, &r.locked, &r.isType)
 		return r, err
-	}, `SELECT `+strings.Join(cols, ", ")+` FROM `+reg.Table+` t WHERE `+where+` ORDER BY t.id`, args...)
+	}, `SELECT `+strings.Join(cols, ", ")+` FROM `+reg.Table+` t WHERE `+where+` ORDER BY t.id`+lock, args...)
 }
 
 func prefixCols(cols, prefix string) string {
@@ -338,6 +346,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 		var d *deletion
 		n := &notes{}
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			*n = notes{} // a re-run of the transaction says only its own
 			var rows []rowInfo
 			var err error
 			if asked == nil {
@@ -682,6 +691,7 @@ func (q *Query) Restore(ctx context.Context, o RestoreOptions) (*Plan, error) {
 	var plan *Plan
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		*n = notes{} // a re-run of the transaction says only its own
 		var moving []rowInfo
 		var err error
 		if plan, moving, err = planRestore(ctx, tx); err != nil {
@@ -761,7 +771,7 @@ func (in *Instance) planPurge(ctx context.Context, qr querier, reg *registry.Reg
 		var more []rowInfo
 		for _, r := range rows {
 			if r.art.OverwriteVersions && r.art.IsLatest {
-				fam, err := in.loadRows(ctx, qr, reg, `t.uid >= ? AND t.uid < ?`, []any{r.art.Stem(), r.art.Stem() + "~"})
+				fam, err := in.loadRows(ctx, qr, reg, in.db.PrefixRange("t.uid"), sqldb.PrefixArgs(r.art.Stem()))
 				if err != nil {
 					return nil, err
 				}
@@ -1010,8 +1020,8 @@ func ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`
 // are already in place (staging gone, final key there) is a finished save
 // whose mark its process clears lazily: it does not block.
 func (in *Instance) checkBeingSaved(ctx context.Context, qr querier, ps *purgeSet, plan *Plan) error {
-	var any int
-	if err := qr.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lamin_storing)`).Scan(&any); err != nil || any == 0 {
+	var any bool
+	if err := qr.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lamin_storing)`).Scan(&any); err != nil || !any {
 		return err // no save anywhere in flight: the common case, one cheap query
 	}
 	byID := map[int64]rowInfo{}
@@ -1348,7 +1358,7 @@ func (in *Instance) reprByID(ctx context.Context, reg *registry.Registry, id int
 			return a.String()
 		}
 	}
-	r, err := (&Query{in: in, reg: reg, fq: filter.Query{Reg: reg}}).getByID(ctx, in.db, id)
+	r, err := (&Query{in: in, reg: reg, fq: filter.Query{Reg: reg, Dialect: in.filterDialect()}}).getByID(ctx, in.db, id)
 	if err != nil {
 		return fmt.Sprintf("%s(id=%d)", reg.Class, id)
 	}
@@ -1357,7 +1367,7 @@ func (in *Instance) reprByID(ctx context.Context, reg *registry.Registry, id int
 
 func (q *Query) getByID(ctx context.Context, qr querier, id int64) (Record, error) {
 	fields := append([]string{"id"}, q.reg.List...)
-	fq := filter.Query{Reg: q.reg, Scope: filter.All}
+	fq := filter.Query{Reg: q.reg, Scope: filter.All, Dialect: q.in.filterDialect()}
 	c, err := filter.New(q.reg, "id", id)
 	if err != nil {
 		return Record{}, invalid(err)

@@ -183,7 +183,7 @@ func TestStorageSwitchAndDelete(t *testing.T) {
 	}
 	// The old location is no longer the default and holds nothing managed, but
 	// it holds the instance's database: it stays.
-	if _, err := e.in.Records("storage").UID(first.UID).Delete(e.ctx, ln.DeleteOptions{}); !errors.Is(err, ln.ErrRefused) {
+	if _, err := e.in.Records("storage").UID(first.UID).Delete(e.ctx, ln.DeleteOptions{DryRun: !sqliteBackend()}); sqliteBackend() && !errors.Is(err, ln.ErrRefused) {
 		t.Fatalf("delete the storage holding the database: %v", err)
 	}
 	// An empty extra location can go, and its marker with it.
@@ -429,12 +429,12 @@ type failingWrites struct {
 	n, calls *int
 }
 
-func (f failingWrites) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+func (f failingWrites) Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
 	*f.calls++
 	if *f.calls == *f.n {
 		return 0, errors.New("disk full")
 	}
-	return f.Store.Put(ctx, key, r)
+	return f.Store.Put(ctx, key, r, size)
 }
 
 func TestSaveManyWriteFailure(t *testing.T) {

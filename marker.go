@@ -1,13 +1,17 @@
 package lamindb
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/lamindb-go/lamindb/blob"
 )
 
 // Names inside a storage root's managed folder.
@@ -103,13 +107,36 @@ func readMarker(path string) (marker, error) {
 	if err != nil {
 		return marker{}, err
 	}
+	return parseMarker(b, path)
+}
+
+// parseMarker reads a marker's text; where names it in errors.
+func parseMarker(b []byte, where string) (marker, error) {
 	kv := parseEnv(string(b))
 	first, _, _ := strings.Cut(string(b), "\n")
 	m := marker{storageUID: strings.TrimSpace(first), slug: kv["instance_slug"], instanceID: kv["instance_id"], instanceUID: kv["instance_uid"]}
 	if m.storageUID == "" {
-		return m, fmt.Errorf("%s: no storage uid on its first line", path)
+		return m, fmt.Errorf("%s: no storage uid on its first line", where)
 	}
 	return m, nil
+}
+
+// markerKey is the marker's key in a storage root's store.
+const markerKey = managedDir + "/" + markerFile
+
+// readMarkerFrom reads the marker of a storage root through its store (an
+// S3 location's); a missing one satisfies errors.Is(err, fs.ErrNotExist).
+func readMarkerFrom(ctx context.Context, st blob.Store) (marker, error) {
+	rc, err := st.Open(ctx, markerKey)
+	if err != nil {
+		return marker{}, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, 64<<10))
+	if err != nil {
+		return marker{}, err
+	}
+	return parseMarker(b, where(st, markerKey))
 }
 
 func markerBody(storageUID string, is InstanceSettings, instUID string) []byte {

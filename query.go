@@ -64,8 +64,17 @@ func (in *Instance) Records(name string) *Query {
 		q.err = &Error{Class: ErrInvalid, Msg: err.Error(), Err: err}
 		return q
 	}
-	q.fq.Reg = reg
+	q.fq.Reg, q.fq.Dialect = reg, in.filterDialect()
 	return q
+}
+
+// filterDialect is the filter builder's SQL for this instance's database.
+func (in *Instance) filterDialect() filter.Dialect {
+	d, err := filter.DialectFor(in.db.Dialect.Name())
+	if err != nil {
+		panic(err) // sqldb opens only engines the filter knows
+	}
+	return d
 }
 
 // Artifacts starts a query on artifacts.
@@ -221,7 +230,7 @@ func (q *Query) resolveOne(ctx context.Context, qr querier) (int64, error) {
 	switch {
 	case q.uid != "":
 		if q.reg.Versioned && len(q.uid) == q.reg.StemLen {
-			query, args = `SELECT id FROM `+t+` WHERE uid >= ? AND uid < ? ORDER BY is_latest DESC, created_at DESC, id DESC LIMIT 1`, []any{q.uid, q.uid + "~"}
+			query, args = `SELECT id FROM `+t+` WHERE `+q.in.db.PrefixRange("uid")+` ORDER BY is_latest DESC, created_at DESC, id DESC LIMIT 1`, sqldb.PrefixArgs(q.uid)
 		} else {
 			query, args = `SELECT id FROM `+t+` WHERE uid = ?`, []any{q.uid}
 		}

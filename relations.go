@@ -31,8 +31,8 @@ func (rs relationSet) has(table, column string) bool { return rs.cols[table][col
 // program, say lamindb migrating, added tables). Inside a transaction it
 // reads through the transaction.
 func (in *Instance) relations(ctx context.Context, qr querier) (relationSet, error) {
-	var version int64
-	if err := qr.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&version); err != nil {
+	version, err := schemaToken(ctx, qr)
+	if err != nil {
 		return relationSet{}, err
 	}
 	in.rels.Lock()
@@ -54,26 +54,36 @@ type relationCache struct {
 	set *relationSet
 }
 
+// introspector reads a database's tables, through a DB or inside a Tx.
+type introspector interface {
+	TableColumns(ctx context.Context) (map[string][]string, error)
+	ForeignKeys(ctx context.Context) ([]sqldb.ForeignKey, error)
+	SchemaToken(ctx context.Context) (int64, error)
+}
+
+// schemaToken changes whenever the database's schema does.
+func schemaToken(ctx context.Context, qr querier) (int64, error) {
+	return qr.(introspector).SchemaToken(ctx)
+}
+
 func readRelations(ctx context.Context, qr querier) (relationSet, error) {
 	rs := relationSet{byParent: map[string][]registry.Relation{}, cols: map[string]map[string]bool{}}
 	// Every column of every table, in one statement: a declared relation
 	// counts only where its table and column exist (instances made by us or
 	// by older lamindb versions lack most link tables).
-	type tc struct{ table, column string }
-	cols, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (tc, error) {
-		var c tc
-		err := s.Scan(&c.table, &c.column)
-		return c, err
-	}, `SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'`)
+	cols, err := qr.(introspector).TableColumns(ctx)
 	if err != nil {
 		return rs, err
 	}
-	for _, c := range cols {
-		if rs.cols[c.table] == nil {
-			rs.cols[c.table] = map[string]bool{}
+	fks, err := qr.(introspector).ForeignKeys(ctx)
+	if err != nil {
+		return rs, err
+	}
+	for table, cs := range cols {
+		rs.cols[table] = map[string]bool{}
+		for _, c := range cs {
+			rs.cols[table][c] = true
 		}
-		rs.cols[c.table][c.column] = true
 	}
 	known := map[[2]string]bool{}
 	for _, r := range registry.Relations {
@@ -83,30 +93,20 @@ func readRelations(ctx context.Context, qr querier) (relationSet, error) {
 		rs.byParent[r.ParentTable] = append(rs.byParent[r.ParentTable], r)
 		known[[2]string{r.Table, r.Column}] = true
 	}
-	// Every foreign key of every table, in one statement.
-	type fk struct{ table, parent, from, to string }
-	fks, err := sqldb.Query(ctx, qr, func(s sqldb.Scanner) (fk, error) {
-		var f fk
-		err := s.Scan(&f.table, &f.parent, &f.from, &f.to)
-		return f, err
-	}, `SELECT m.name, p."table", p."from", COALESCE(p."to", '') FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) p
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.id, p.seq`)
-	if err != nil {
-		return rs, err
-	}
+	// Every other foreign key: PROTECT, named.
 	for _, f := range fks {
-		if known[[2]string{f.table, f.from}] {
+		if known[[2]string{f.Table, f.Column}] {
 			continue
 		}
 		// SQLite compares table names without case; our keys are lower case.
-		parent := strings.ToLower(f.parent)
-		rel := registry.Relation{Table: f.table, Column: f.from, ParentTable: parent, Parent: registryNameOrEmpty(parent),
-			Rule: registry.Protect, Name: f.table + "." + f.from}
-		if !strings.EqualFold(f.to, "id") {
-			rel.ParentColumn = f.to // "" (the primary key) stays ""
+		parent := strings.ToLower(f.RefTable)
+		rel := registry.Relation{Table: f.Table, Column: f.Column, ParentTable: parent, Parent: registryNameOrEmpty(parent),
+			Rule: registry.Protect, Name: f.Table + "." + f.Column}
+		if !strings.EqualFold(f.RefColumn, "id") {
+			rel.ParentColumn = f.RefColumn // "" (the primary key) stays ""
 		}
 		rs.byParent[parent] = append(rs.byParent[parent], rel)
-		known[[2]string{f.table, f.from}] = true
+		known[[2]string{f.Table, f.Column}] = true
 	}
 	return rs, nil
 }

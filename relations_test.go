@@ -24,6 +24,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	onSQLite(t)
 	e := newEnv(t)
 	db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(filepath.Join(e.root, ".lamindb", "lamin.db"))+
 		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)")

@@ -26,6 +26,31 @@ import (
 // that acts on it, and storage steps come before the database change that
 // records them, so a repair that is itself cut off is simply done again.
 
+// abortUploads removes the incomplete uploads older than grace below the
+// managed folders of this instance's storage locations (object storage only;
+// younger ones may belong to saves still running).
+func (in *Instance) abortUploads(ctx context.Context, grace time.Duration) ([]string, error) {
+	storages, err := in.storages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var done []string
+	for _, s := range storages {
+		if s.InstanceUID != in.uid || !isCloudRoot(s.Root) {
+			continue
+		}
+		st := in.store(s.Root)
+		n, err := st.AbortUploads(ctx, managedDir+"/", grace)
+		if err != nil {
+			return done, storageError(s.Root, err)
+		}
+		if n > 0 {
+			done = append(done, fmt.Sprintf("aborted %d incomplete upload(s) in %s", n, where(st, managedDir)))
+		}
+	}
+	return done, nil
+}
+
 // recover finishes or undoes what crashed processes left, on open. A read-only
 // instance (ReadOnly, read-only storage, a newer schema) is not repaired: it
 // says what it skipped.
@@ -48,7 +73,11 @@ func (in *Instance) recover(ctx context.Context) error {
 	}
 	var err error
 	if marks > 0 {
-		_, err = in.repairMarks(ctx)
+		if _, err = in.repairMarks(ctx); err == nil {
+			// A save cut off in object storage may leave an incomplete
+			// upload, invisible but stored: old ones go.
+			_, err = in.abortUploads(ctx, DefaultGrace)
+		}
 	}
 	if intents > 0 && err == nil {
 		if _, perr := in.resumePurges(ctx, false); perr != nil && !errors.Is(perr, ErrIncomplete) {
@@ -152,7 +181,12 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 	defer unlock()
 	var what string
 	n := &notes{}
+	// The bytes are settled once, by the first run of the transaction: a
+	// re-run (PostgreSQL retries a transaction that lost to another) must not
+	// decide again from what the first run already moved.
+	var settled *bool
 	err = in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		what, *n = "", notes{}
 		var tmp string
 		var ts timeScanner
 		var phase int
@@ -182,10 +216,14 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 		if a != nil && !safeManagedKey(a.StorageKey(), managedDir+"/") {
 			return errorf(ErrStorage, "repair the save of artifact id %d: its storage key %s is not a managed one; left for `lamin check`", id, a.StorageKey())
 		}
-		forward, err := settleBytes(ctx, st, a, tmp, phase)
-		if err != nil {
-			return errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
+		if settled == nil {
+			forward, err := settleBytes(ctx, st, a, tmp, phase)
+			if err != nil {
+				return errorf(ErrStorage, "repair the save of artifact id %d: %v", id, err)
+			}
+			settled = &forward
 		}
+		forward := *settled
 		if forward || a != nil && !ongoing(a.Aux) {
 			// The bytes are in place; or another client (Python lamindb,
 			// whose dedup stores the bytes of a row flagged "storage
@@ -198,7 +236,7 @@ func (in *Instance) settleSave(ctx context.Context, id int64, owner string, stal
 			if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id = ?`, id); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing+` WHERE id = ?`, id)
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing(tx)+` WHERE id = ?`, id)
 			return err
 		}
 		what = fmt.Sprintf("removed half-saved artifact id %d", id)
@@ -335,7 +373,7 @@ func (in *Instance) undoInsert(ctx context.Context, tx *sqldb.Tx, id int64, demo
 			return err
 		}
 		if len(heads) == 0 {
-			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = 1 WHERE id = ?`, *demoted)
+			_, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET is_latest = TRUE WHERE id = ?`, *demoted)
 			return err
 		}
 	}
@@ -399,7 +437,7 @@ func (in *Instance) resumePurges(ctx context.Context, all bool) ([]string, error
 		gone[l] = true
 	}
 	for _, it := range its {
-		if p := in.store(it.root).LocalPath(it.path); !gone[p] {
+		if p := where(in.store(it.root), it.path); !gone[p] {
 			done = append(done, "deleted "+p)
 		}
 	}
@@ -426,6 +464,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 		}
 	}
 	var doneIDs []int64
+	kept := false
 	for i, it := range its {
 		if i == 1 {
 			fault.Hit(fault.PurgeMidDelete)
@@ -434,7 +473,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 		if !managed[it.root] || !safeManagedKey(it.path, "") {
 			// Not a path a purge of this instance can have recorded: never
 			// delete it, and do not keep retrying.
-			in.opts.Notify.say(LevelWarning, "ignored a purge intent for %s: it is not in a storage location this instance manages", st.LocalPath(it.path))
+			in.opts.Notify.say(LevelWarning, "ignored a purge intent for %s: it is not in a storage location this instance manages", where(st, it.path))
 			doneIDs = append(doneIDs, it.id)
 			continue
 		}
@@ -449,24 +488,29 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 				// Registered again since the purge, or holding (or held by)
 				// another artifact's files: keep the bytes.
 				var n int
+				kept = false
 				if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (
 						SELECT COALESCE(a._real_key, CASE WHEN NOT a._key_is_virtual THEN a.key END) AS k
-						FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id WHERE s.root = ?1)
-					WHERE k = ?2 OR substr(k, 1, length(?2) + 1) = ?2 || '/' OR substr(?2, 1, length(k) + 1) = k || '/'`,
-					it.root, it.path).Scan(&n); err != nil {
+						FROM lamindb_artifact a JOIN lamindb_storage s ON s.id = a.storage_id WHERE s.root = ?) AS registered
+					WHERE k = ? OR substr(k, 1, length(?) + 1) = ? || '/' OR substr(?, 1, length(k) + 1) = k || '/'`,
+					it.root, it.path, it.path, it.path, it.path).Scan(&n); err != nil {
 					return err
 				}
-				if n > 0 {
-					in.opts.Notify.say(LevelWarning, "kept %s: other artifacts are registered at or within it", st.LocalPath(it.path))
-				} else if err := st.Delete(ctx, it.path); err != nil {
-					return err
+				if kept = n > 0; !kept {
+					if err := st.Delete(ctx, it.path); err != nil {
+						return err
+					}
 				}
 				_, err := tx.ExecContext(ctx, `DELETE FROM lamin_purge_intent WHERE id = ?`, it.id)
 				return err
 			})
+			if err == nil && kept {
+				in.opts.Notify.say(LevelWarning, "kept %s: other artifacts are registered at or within it", where(st, it.path))
+				continue
+			}
 		}
 		if err != nil {
-			left = append(left, st.LocalPath(it.path))
+			left = append(left, where(st, it.path))
 			if firstErr == nil {
 				firstErr = err
 			}
@@ -478,7 +522,7 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 			}
 			continue
 		}
-		in.opts.Notify.say(LevelSuccess, "deleted %s", st.LocalPath(it.path))
+		in.opts.Notify.say(LevelSuccess, "deleted %s", where(st, it.path))
 	}
 	if len(doneIDs) > 0 {
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
@@ -605,6 +649,11 @@ func (in *Instance) Check(ctx context.Context, o CheckOptions) (*CheckReport, er
 		}
 		r.Repaired = append(r.Repaired, what)
 	}
+	done, err = in.abortUploads(ctx, o.Grace)
+	r.Repaired = append(r.Repaired, done...)
+	if err != nil {
+		return r, err
+	}
 	after, _, err := in.scan(ctx, o.Deep)
 	if err != nil {
 		return r, err
@@ -645,7 +694,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 	}
 	pending := map[string]bool{}
 	for _, it := range its {
-		p := in.store(it.root).LocalPath(it.path)
+		p := where(in.store(it.root), it.path)
 		r.PendingPurges = append(r.PendingPurges, p)
 		pending[it.root+"\x00"+it.path] = true
 	}
@@ -688,7 +737,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 		}
 		entries, err := st.List(ctx, managedDir)
 		if err != nil {
-			return nil, nil, errorf(ErrStorage, "list %s: %v", st.LocalPath(managedDir), err)
+			return nil, nil, errorf(ErrStorage, "list %s: %v", where(st, managedDir), err)
 		}
 		groups := map[string]time.Time{} // top-level key → newest modification
 		for _, e := range entries {
@@ -699,7 +748,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			case len(parts) == 1 && (parts[0] == markerFile || isDBFile(parts[0])) || lamindbSetupFile(parts[0]):
 				continue
 			case parts[0] == quarantineDir:
-				r.Quarantined = append(r.Quarantined, st.LocalPath(e.Key))
+				r.Quarantined = append(r.Quarantined, where(st, e.Key))
 				continue
 			case parts[0] == stagingDir && len(parts) > 1:
 				if staged[parts[1]] {
@@ -733,7 +782,7 @@ func (in *Instance) scan(ctx context.Context, deep bool) (*CheckReport, []orphan
 			} else if ok {
 				continue
 			}
-			r.OrphanFiles = append(r.OrphanFiles, st.LocalPath(k))
+			r.OrphanFiles = append(r.OrphanFiles, where(st, k))
 			orphans = append(orphans, f)
 		}
 		for _, id := range suspects {
@@ -772,13 +821,13 @@ func (e extraScanner) Scan(dest ...any) error { return e.Scanner.Scan(append(des
 // known, with its full-content SHA-256.
 func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, sha string, deep bool, r *CheckReport) {
 	k := a.StorageKey()
-	where := fmt.Sprintf("%s (%s)", a.UID, st.LocalPath(k))
+	at := fmt.Sprintf("%s (%s)", a.UID, where(st, k))
 	info, err := st.Stat(ctx, k)
 	if errors.Is(err, fs.ErrNotExist) {
-		r.MissingBytes = append(r.MissingBytes, where)
+		r.MissingBytes = append(r.MissingBytes, at)
 		return
 	} else if err != nil {
-		r.MissingBytes = append(r.MissingBytes, where+": "+err.Error())
+		r.MissingBytes = append(r.MissingBytes, at+": "+err.Error())
 		return
 	}
 	if a.OverwriteVersions && !a.IsLatest {
@@ -786,10 +835,10 @@ func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, 
 	}
 	switch {
 	case a.Size != nil && info.Size != *a.Size:
-		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d bytes, the row says %d", where, info.Size, *a.Size))
+		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d bytes, the row says %d", at, info.Size, *a.Size))
 		return
 	case a.NFiles != nil && info.NFiles != *a.NFiles:
-		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d files, the row says %d", where, info.NFiles, *a.NFiles))
+		r.WrongSize = append(r.WrongSize, fmt.Sprintf("%s: %d files, the row says %d", at, info.NFiles, *a.NFiles))
 		return
 	}
 	if !deep || a.Hash == nil || st.LocalPath(k) == "" {
@@ -797,23 +846,31 @@ func (in *Instance) checkBytes(ctx context.Context, st blob.Store, a *Artifact, 
 	}
 	sum, err := digest.Path(st.LocalPath(k))
 	if err != nil {
-		r.WrongHash = append(r.WrongHash, where+": "+err.Error())
+		r.WrongHash = append(r.WrongHash, at+": "+err.Error())
 		return
 	}
 	if !hashMatches(a, sum) || (sha != "" && sha != sum.SHA256) {
-		r.WrongHash = append(r.WrongHash, fmt.Sprintf("%s: hash %s, the row says %s", where, sum.Hash, *a.Hash))
+		r.WrongHash = append(r.WrongHash, fmt.Sprintf("%s: hash %s, the row says %s", at, sum.Hash, *a.Hash))
 	}
 }
 
 // quarantine moves an unclaimed file into .lamindb/.quarantine/ if it is
 // older than grace and, checked inside a write transaction, still unclaimed.
 func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duration) (string, error) {
-	p := f.st.LocalPath(f.key)
+	p := where(f.st, f.key)
 	if age := in.opts.Now().Sub(f.modified); age < grace {
 		return fmt.Sprintf("left %s: changed %s ago, within the grace period of %s", p, age.Round(time.Second), grace), nil
 	}
-	var what string
+	var what, moved string
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		if moved != "" {
+			// A re-run of the transaction: the first run's move was not
+			// committed; put the file back before deciding again.
+			if err := f.st.Rename(ctx, moved, f.key); err != nil {
+				return errorf(ErrStorage, "quarantine %s: put it back from %s: %v", p, moved, err)
+			}
+			moved = ""
+		}
 		claimed, err := in.claimed(ctx, tx, f)
 		if err != nil || claimed {
 			what = "left " + p + ": claimed meanwhile"
@@ -838,7 +895,7 @@ func (in *Instance) quarantine(ctx context.Context, f orphan, grace time.Duratio
 		if err := f.st.Rename(ctx, f.key, dst); err != nil {
 			return errorf(ErrStorage, "quarantine %s: %v", p, err)
 		}
-		what = "quarantined " + p + " → " + f.st.LocalPath(dst)
+		moved, what = dst, "quarantined "+p+" → "+where(f.st, dst)
 		return nil
 	})
 	return what, err
@@ -865,7 +922,7 @@ func (in *Instance) claimed(ctx context.Context, tx querier, f orphan) (bool, er
 	if len(name) < 16 {
 		return false, nil
 	}
-	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND uid >= ? AND uid < ?`,
+	arts, err := sqldb.Query(ctx, tx, scanArtifact, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE storage_id = ? AND `+in.db.PrefixRange("uid"),
 		f.storage.ID, name[:16], name[:16]+"~")
 	if err != nil {
 		return false, err
@@ -890,7 +947,7 @@ func (in *Instance) emptyQuarantine(ctx context.Context, r *CheckReport) error {
 		}
 		st := in.store(s.Root)
 		if err := st.Delete(ctx, managedDir+"/"+quarantineDir); err != nil {
-			return errorf(ErrStorage, "empty %s: %v", st.LocalPath(managedDir+"/"+quarantineDir), err)
+			return errorf(ErrStorage, "empty %s: %v", where(st, managedDir+"/"+quarantineDir), err)
 		}
 	}
 	for _, q := range r.Quarantined {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -120,9 +121,14 @@ type pending struct {
 	art      *Artifact
 	existing bool        // art was already in the instance (dedup or restore)
 	staging  string      // staging key while the bytes are written
+	direct   bool        // the bytes go straight to their final key (a store whose Put is atomic)
 	demoted  *int64      // the head this new version took is_latest from
 	sameHash []*Artifact // every row with this hash and size, dedup candidates or not
 }
+
+// writes reports whether the save writes bytes (not deduplicated, not
+// registered in place).
+func (p *pending) writes() bool { return p.staging != "" || p.direct }
 
 func (in *Instance) checkSaveOptions(o SaveOptions, suffix string, inPlace bool) error {
 	for _, f := range []struct{ what, v string }{{"key", o.Key}, {"kind", o.Kind}, {"revises", o.Revises}} {
@@ -175,6 +181,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 	for attempt := 0; ; attempt++ {
 		n = &notes{}
 		err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+			*n = notes{} // a re-run of the transaction says only its own
 			for _, p := range ps {
 				if err := in.register(ctx, tx, p, n); err != nil {
 					return err
@@ -204,7 +211,7 @@ func (in *Instance) SaveMany(ctx context.Context, items []SaveItem) ([]*Artifact
 	var stored []string
 	var storedIDs []int64
 	for i, p := range ps {
-		if p.existing || p.staging == "" {
+		if p.existing || !p.writes() {
 			continue
 		}
 		if err := in.writeBytes(ctx, p); err != nil {
@@ -269,7 +276,7 @@ func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM lamin_storing WHERE artifact_id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing+` WHERE id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE lamindb_artifact SET _aux = `+clearOngoing(tx)+` WHERE id IN (`+placeholders(len(c))+`)`, int64Args(c)...); err != nil {
 			return err
 		}
 	}
@@ -277,11 +284,11 @@ func clearStoringMarks(ctx context.Context, tx *sqldb.Tx, ids []int64) error {
 }
 
 // storageOngoing is lamindb's _aux of an artifact whose bytes are still
-// being stored (_storage_ongoing); clearOngoing is the SQL that removes it.
-const (
-	storageOngoing = `{"so":1}`
-	clearOngoing   = `CASE WHEN json_remove(_aux, '$.so') IN ('{}', 'null') THEN NULL ELSE json_remove(_aux, '$.so') END`
-)
+// being stored (_storage_ongoing).
+const storageOngoing = `{"so":1}`
+
+// clearOngoing is the SQL value of _aux without the storage-ongoing flag.
+func clearOngoing(q querier) string { return sqldb.On(q).JSONWithout("_aux", "so") }
 
 // ongoing reports whether an artifact's _aux says its bytes are being stored.
 func ongoing(aux *string) bool {
@@ -485,7 +492,7 @@ func artifactRow(a *Artifact) rowInfo {
 func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *notes) (err error) {
 	o := p.item.SaveOptions
 	// A transaction tried again starts from nothing.
-	p.art, p.existing, p.staging, p.demoted, p.sameHash = nil, false, "", nil, nil
+	p.art, p.existing, p.staging, p.direct, p.demoted, p.sameHash = nil, false, "", false, nil, nil
 	st := in.DefaultStorage()
 	if p.inPlace != nil {
 		st = *p.inPlace
@@ -601,7 +608,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		}
 		// A purged version's uid must not come back while its purge still has
 		// bytes to delete: they are at the key the new version would get.
-		pending, err := sqldb.Strings(ctx, tx, `SELECT substr(path, ?, 20) FROM lamin_purge_intent WHERE path >= ? AND path < ?`,
+		pending, err := sqldb.Strings(ctx, tx, `SELECT substr(path, ?, 20) FROM lamin_purge_intent WHERE `+in.db.PrefixRange("path"),
 			len(managedDir)+2, managedDir+"/"+revises.Stem(), managedDir+"/"+revises.Stem()+"~")
 		if err != nil {
 			return err
@@ -635,7 +642,13 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	if err := in.describeData(p, a, n); err != nil {
 		return err
 	}
-	if p.inPlace == nil {
+	if p.inPlace == nil && !p.sum.IsDir && in.store(st.Root).Features().AtomicPut {
+		// Object storage publishes a whole object or none: the file goes to
+		// its final key at once, under the row's mark (no staging copy, no
+		// rename, which S3 does not have).
+		p.direct = true
+		a.Aux = strPtr(storageOngoing)
+	} else if p.inPlace == nil {
 		p.staging = managedDir + "/" + stagingDir + "/" + a.UID + "-" + uid.New(8)
 		// lamindb's own "storage ongoing" flag, so that Python lamindb
 		// does not hand out a row whose bytes are not in place yet (its
@@ -662,7 +675,7 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 	mainTaken := taken(*a.Hash)
 	if (p.sum.HashType == digest.TypeSHA1FL || p.sum.Size == 0) && !mainTaken {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND key IS ?`,
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM lamindb_artifact WHERE storage_id = ? AND hash = ? AND key IS NOT DISTINCT FROM ?`,
 			a.StorageID, *a.Hash, a.Key).Scan(&n); err != nil {
 			return err
 		}
@@ -679,31 +692,27 @@ func (in *Instance) register(ctx context.Context, tx *sqldb.Tx, p *pending, n *n
 		own, ht := a.UID, hashTypeUID
 		a.Hash, a.HashType = &own, &ht
 	}
-	// Exec and the last insert id, not RETURNING: this is the hot path of a
-	// save, and SQLite's query path costs more per statement.
-	res, err := tx.ExecContext(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
+	a.ID, err = tx.InsertID(ctx, `INSERT INTO lamindb_artifact (uid, key, _real_key, description, suffix, kind, otype,
 		size, hash, n_files, n_observations, _hash_type, _key_is_virtual, _overwrite_versions, is_latest, is_locked,
 		branch_id, created_on_id, space_id, storage_id, created_by_id, created_at, updated_at, _aux)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 1, 1, 1, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, FALSE, 1, 1, 1, ?, ?, ?, ?, ?)`,
 		a.UID, a.Key, a.RealKey, a.Description, a.Suffix, a.Kind, a.Otype, a.Size, a.Hash, a.NFiles, a.NObservations,
-		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, formatTime(a.CreatedAt),
-		formatTime(a.CreatedAt), a.Aux)
-	if err == nil {
-		a.ID, err = res.LastInsertId()
-	}
+		a.HashType, a.KeyIsVirtual, a.OverwriteVersions, a.StorageID, a.CreatedByID, in.db.Time(a.CreatedAt),
+		in.db.Time(a.CreatedAt), a.Aux)
 	if err != nil {
 		if errors.Is(err, ErrTaken) {
 			return &Error{Class: ErrTaken, Msg: fmt.Sprintf("an artifact with this content and key exists already in storage %s", st.Root), Err: err}
 		}
 		return fmt.Errorf("insert artifact: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256, hash) VALUES (?, ?, ?)`, a.ID, p.sum.SHA256, *a.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_artifact_sha256 (artifact_id, sha256, hash) VALUES (?, ?, ?)
+		ON CONFLICT (artifact_id) DO UPDATE SET sha256 = excluded.sha256, hash = excluded.hash`, a.ID, p.sum.SHA256, *a.Hash); err != nil {
 		return err
 	}
 	p.art = a
-	if p.staging != "" {
+	if p.writes() {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_storing (artifact_id, owner, tmp_path, started_at, demoted_id) VALUES (?, ?, ?, ?, ?)`,
-			a.ID, in.owner, p.staging, in.now(), p.demoted); err != nil {
+			a.ID, in.owner, strPtr(p.staging), in.now(), p.demoted); err != nil {
 			return err
 		}
 	}
@@ -899,8 +908,9 @@ func (in *Instance) learnSHA256(ctx context.Context, arts []*Artifact, n *notes)
 		for id, f := range learned {
 			// Only while the row still has the hash the bytes were checked
 			// against; a stale row (another hash) is replaced.
-			if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO lamin_artifact_sha256 (artifact_id, sha256, hash)
-				SELECT id, ?, hash FROM lamindb_artifact WHERE id = ? AND hash = ?`, f.sha, id, f.hash); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO lamin_artifact_sha256 (artifact_id, sha256, hash)
+				SELECT id, ?, hash FROM lamindb_artifact WHERE id = ? AND hash = ?
+				ON CONFLICT (artifact_id) DO UPDATE SET sha256 = excluded.sha256, hash = excluded.hash`, f.sha, id, f.hash); err != nil {
 				return err
 			}
 		}
@@ -976,7 +986,7 @@ func (in *Instance) headForKey(ctx context.Context, tx *sqldb.Tx, st Storage, ke
 
 // familyUIDs returns the uids of every member of a version family, all branches.
 func (in *Instance) familyUIDs(ctx context.Context, q querier, table, stem string) ([]string, error) {
-	return sqldb.Strings(ctx, q, `SELECT uid FROM `+table+` WHERE uid >= ? AND uid < ?`, stem, stem+"~")
+	return sqldb.Strings(ctx, q, `SELECT uid FROM `+table+` WHERE `+in.db.PrefixRange("uid"), stem, stem+"~")
 }
 
 // writeBytes is the second phase of a save: the bytes go to the staging key,
@@ -984,6 +994,14 @@ func (in *Instance) familyUIDs(ctx context.Context, q querier, table, stem strin
 // read, then are renamed into place.
 func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 	st := in.store(p.storage.Root)
+	if p.direct {
+		final := p.art.StorageKey()
+		in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, where(st, final))
+		if err := copyVerified(ctx, st, p.src, final, p.sum); err != nil {
+			return err
+		}
+		return fault.Hit(fault.SaveAfterWrite)
+	}
 	if p.sum.IsDir {
 		if len(p.sum.Files) == 0 {
 			if err := st.MakeFolder(ctx, p.staging); err != nil {
@@ -1020,7 +1038,7 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 		}
 	}
 	final := p.art.StorageKey()
-	in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, st.LocalPath(final))
+	in.opts.Notify.say(LevelSuccess, "storing artifact '%s' at '%s'", p.art.UID, where(st, final))
 	err := st.Rename(ctx, p.staging, final)
 	if err != nil {
 		// A folder replaced in three steps may have failed only in its last
@@ -1041,6 +1059,7 @@ func (in *Instance) writeBytes(ctx context.Context, p *pending) error {
 func (in *Instance) beginPublish(ctx context.Context, p *pending) (bool, error) {
 	published := false
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		published = false // a re-run of the transaction decides afresh
 		var latest bool
 		err := tx.QueryRowContext(ctx, `SELECT is_latest FROM lamindb_artifact WHERE id = ?`, p.art.ID).Scan(&latest)
 		if sqldb.IsNoRows(err) {
@@ -1091,18 +1110,47 @@ func copyVerified(ctx context.Context, st blob.Store, src, key string, want dige
 	}
 	defer f.Close()
 	h := sha256.New()
-	var r io.Reader = io.TeeReader(f, h)
+	changed := func(n int64) error {
+		return fmt.Errorf("%s changed while it was saved: it had %d bytes (sha256 %.12s…) when hashed and %d (sha256 %.12s…) when copied", src, want.Size, want.SHA256, n, hex.EncodeToString(h.Sum(nil)))
+	}
+	var r io.Reader = &verifying{r: io.TeeReader(f, h), h: h, want: want, changed: changed}
 	if fault.Enabled {
 		r = &midWrite{r: r, half: want.Size / 2}
 	}
-	n, err := st.Put(ctx, key, r)
-	if err != nil {
+	n, err := st.Put(ctx, key, r, want.Size)
+	if err != nil && !errors.Is(err, blob.ErrSize) && !errors.Is(err, errChangedWhileSaved) {
 		return err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); n != want.Size || got != want.SHA256 {
-		return fmt.Errorf("%s changed while it was saved: it had %d bytes (sha256 %.12s…) when hashed and %d (sha256 %.12s…) when copied", src, want.Size, want.SHA256, n, got)
+	if err != nil || n != want.Size || hex.EncodeToString(h.Sum(nil)) != want.SHA256 {
+		return changed(n)
 	}
 	return nil
+}
+
+// errChangedWhileSaved is what a verifying reader fails a Put with.
+var errChangedWhileSaved = errors.New("the file changed while it was saved")
+
+// verifying passes a file's bytes to a store and fails the read that ends
+// them when their SHA-256 is not the one taken when the file was hashed: a
+// store that publishes at the end of a Put (S3) then publishes nothing, and
+// no object with other bytes than its row's ever appears under a final key.
+type verifying struct {
+	r       io.Reader
+	h       hash.Hash
+	want    digest.Sum
+	read    int64
+	changed func(n int64) error
+}
+
+func (v *verifying) Read(p []byte) (int, error) {
+	n, err := v.r.Read(p)
+	v.read += int64(n)
+	if (v.read == v.want.Size && n > 0) || (err == io.EOF && v.read != v.want.Size) {
+		if v.read != v.want.Size || hex.EncodeToString(v.h.Sum(nil)) != v.want.SHA256 {
+			return n, fmt.Errorf("%w: %w", errChangedWhileSaved, v.changed(v.read))
+		}
+	}
+	return n, err
 }
 
 // midWrite passes the fault point save-mid-write once half of a file is
@@ -1133,7 +1181,7 @@ func (m *midWrite) Read(p []byte) (int, error) {
 // makes, for this process's own marks.
 func (in *Instance) rollbackSaves(ctx context.Context, ps []*pending) {
 	for _, p := range ps {
-		if p.existing || p.staging == "" {
+		if p.existing || !p.writes() {
 			continue
 		}
 		if _, err := in.settleSave(ctx, p.art.ID, in.owner, false); err != nil {

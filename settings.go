@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/lamindb-go/lamindb/internal/fault"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/uid"
 )
 
@@ -48,9 +49,21 @@ type InstanceSettings struct {
 	// DB is lamindb's connection string for a PostgreSQL instance; "" for
 	// SQLite (the database at <root>/.lamindb/lamin.db).
 	DB string
+	// dsn is DB with its password, as passed to Init, for this process
+	// only: it is never written.
+	dsn string
 	// env holds every key of the file as read, so that rewriting it keeps
 	// what lamindb wrote there (schema_str, keep_artifacts_local, …).
 	env map[string]string
+}
+
+// DBLocation is where the instance's metadata lives, for people to read: the
+// SQLite file in its storage, or the PostgreSQL database without a password.
+func (s InstanceSettings) DBLocation() string {
+	if s.DB != "" {
+		return sqldb.RedactDSN(s.DB)
+	}
+	return filepath.Join(s.StorageRoot, managedDir, dbFile)
 }
 
 // Slug returns "owner/name".

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -64,6 +65,7 @@ func (q *Query) Update(ctx context.Context, o UpdateOptions) (Record, error) {
 	var rec Record
 	n := &notes{}
 	err := in.writeTx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
+		*n = notes{} // a re-run of the transaction says only its own
 		var err error
 		if id, err = q.resolveOne(ctx, tx); err != nil {
 			return err
@@ -227,10 +229,17 @@ func (in *Instance) Path(ctx context.Context, a *Artifact) (string, error) {
 	}
 	s := in.store(st.Root)
 	if _, err := s.Stat(ctx, a.StorageKey()); err != nil {
-		return "", withHint(&Error{Class: ErrNotFound, Err: err, Msg: "the bytes of artifact " + a.UID + " are missing: " + s.LocalPath(a.StorageKey())},
+		if !errors.Is(err, fs.ErrNotExist) {
+			return "", storageError(st.Root, err)
+		}
+		return "", withHint(&Error{Class: ErrNotFound, Err: err, Msg: "the bytes of artifact " + a.UID + " are missing: " + where(s, a.StorageKey())},
 			"`lamin check` lists what is missing")
 	}
-	return s.LocalPath(a.StorageKey()), nil
+	p, err := localCopy(ctx, s, a.StorageKey())
+	if err != nil {
+		return "", storageError(st.Root, err)
+	}
+	return p, nil
 }
 
 // LoadTable reads a Parquet, CSV or TSV artifact back as an Arrow table; the

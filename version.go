@@ -105,7 +105,7 @@ func (in *Instance) moveTx(ctx context.Context, tx *sqldb.Tx, reg *registry.Regi
 				return err
 			}
 			if remain {
-				if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET is_latest = 0 WHERE id IN (`+placeholders(len(f.heads))+`)`, int64Args(f.heads)...); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE `+reg.Table+` SET is_latest = FALSE WHERE id IN (`+placeholders(len(f.heads))+`)`, int64Args(f.heads)...); err != nil {
 					return err
 				}
 			}
@@ -147,7 +147,7 @@ func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branc
 		}
 	}
 	if len(extra) > 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 0 WHERE id IN (`+placeholders(len(extra))+`)`, int64Args(extra)...); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = FALSE WHERE id IN (`+placeholders(len(extra))+`)`, int64Args(extra)...); err != nil {
 			return "", true, err
 		}
 	}
@@ -157,7 +157,7 @@ func normalizeHeads(ctx context.Context, tx *sqldb.Tx, table, stem string, branc
 	if ms[0].locked {
 		return "", true, withHint(errorf(ErrLocked, "Cannot change this: version %s would become the latest, but it is locked ('is_locked=True')", ms[0].uid), unlockHint(registryName(table), ms[0].uid))
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = 1 WHERE id = ?`, ms[0].id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET is_latest = TRUE WHERE id = ?`, ms[0].id); err != nil {
 		return "", true, err
 	}
 	return ms[0].uid, true, nil
@@ -180,14 +180,14 @@ type member struct {
 // familyOnBranch returns a family's versions on a branch, newest first.
 func familyOnBranch(ctx context.Context, q querier, table, stem string, branch int64) ([]member, error) {
 	return sqldb.Query(ctx, q, scanMember, `SELECT id, uid, is_latest, is_locked, branch_id FROM `+table+`
-		WHERE uid >= ? AND uid < ? AND branch_id = ? ORDER BY created_at DESC, id DESC`, stem, stem+"~", branch)
+		WHERE `+sqldb.On(q).PrefixRange("uid")+` AND branch_id = ? ORDER BY created_at DESC, id DESC`, stem, stem+"~", branch)
 }
 
 // familyHeads returns a family's heads on every branch, main first, then
 // other branches, the trash last.
 func familyHeads(ctx context.Context, q querier, table, stem string) ([]member, error) {
 	return sqldb.Query(ctx, q, scanMember, `SELECT id, uid, is_latest, is_locked, branch_id FROM `+table+`
-		WHERE uid >= ? AND uid < ? AND is_latest = 1 ORDER BY (branch_id = 1) DESC, (branch_id = -1) ASC, created_at DESC, id DESC`, stem, stem+"~")
+		WHERE `+sqldb.On(q).PrefixRange("uid")+` AND is_latest = TRUE ORDER BY (branch_id = 1) DESC, (branch_id = -1) ASC, created_at DESC, id DESC`, stem, stem+"~")
 }
 
 func scanMember(s sqldb.Scanner) (member, error) {
@@ -201,10 +201,10 @@ func scanMember(s sqldb.Scanner) (member, error) {
 // promotion need not look at them one by one.
 func withSiblings(ctx context.Context, tx *sqldb.Tx, table string, stemLen int, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
+	stem := "substr(h.uid, 1, " + fmt.Sprint(stemLen) + ")"
 	for _, c := range chunks(ids, 500) {
 		found, err := sqldb.Int64s(ctx, tx, `SELECT h.id FROM `+table+` h WHERE h.id IN (`+placeholders(len(c))+`)
-			AND EXISTS (SELECT 1 FROM `+table+` b WHERE b.uid >= substr(h.uid, 1, `+fmt.Sprint(stemLen)+`)
-			AND b.uid < substr(h.uid, 1, `+fmt.Sprint(stemLen)+`) || '~' AND b.id <> h.id)`, int64Args(c)...)
+			AND EXISTS (SELECT 1 FROM `+table+` b WHERE `+sqldb.On(tx).ByteRange("b.uid", stem, "("+stem+" || '~')")+` AND b.id <> h.id)`, int64Args(c)...)
 		if err != nil {
 			return nil, err
 		}
@@ -223,8 +223,8 @@ func (in *Instance) artifactByUID(ctx context.Context, q querier, u string) (*Ar
 	case 20:
 		row = q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE uid = ?`, u)
 	case 16:
-		row = q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE uid >= ? AND uid < ?
-			ORDER BY is_latest DESC, created_at DESC, id DESC LIMIT 1`, u, u+"~")
+		row = q.QueryRowContext(ctx, `SELECT `+artifactCols+` FROM lamindb_artifact WHERE `+in.db.PrefixRange("uid")+`
+			ORDER BY is_latest DESC, created_at DESC, id DESC LIMIT 1`, sqldb.PrefixArgs(u)...)
 	default:
 		return nil, errorf(ErrInvalid, "invalid artifact uid %q: expected 20 characters or a 16-character stem", u)
 	}

@@ -4,12 +4,15 @@ package local
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/fault"
@@ -28,6 +31,10 @@ func New(root string) *Store { return &Store{root: root} }
 // Root returns the root folder.
 func (s *Store) Root() string { return s.root }
 
+// Features: a local Put writes in place (callers stage and rename, which is
+// cheaper here than a temp file per Put and gives the same safety).
+func (s *Store) Features() blob.Features { return blob.Features{} }
+
 // LocalPath returns the file system path of key.
 func (s *Store) LocalPath(key string) string { return filepath.Join(s.root, filepath.FromSlash(key)) }
 
@@ -35,7 +42,7 @@ func (s *Store) LocalPath(key string) string { return filepath.Join(s.root, file
 func checkKey(key string) error {
 	c := filepath.Clean(filepath.FromSlash(key))
 	if key == "" || c == "." || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) || filepath.IsAbs(c) {
-		return errors.New("refusing a key outside the storage root: " + key)
+		return fmt.Errorf("%w: refusing a key outside the storage root: %q", blob.ErrInvalidKey, key)
 	}
 	return nil
 }
@@ -43,8 +50,10 @@ func checkKey(key string) error {
 // Put copies r to key. It does not fsync: a killed process loses nothing the
 // page cache holds, and on a power loss the saves whose marks survive are
 // checked on the next open, as SQLite's synchronous=NORMAL trades durability
-// of the last commits for speed too.
-func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+// of the last commits for speed too. A failed Put removes its file: nothing
+// half-written stays at key (the previous file is gone already: Put is not
+// atomic here, see blob.Store).
+func (s *Store) Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
@@ -56,13 +65,24 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err != nil {
 		return 0, err
 	}
+	src := blob.ProgressReader(ctx, ctxReader{ctx, r}, size)
+	if size >= 0 {
+		src = io.LimitReader(src, size+1) // one byte more tells a longer reader
+	}
 	bp := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(onlyWriter{out}, ctxReader{ctx, r}, *bp)
+	n, err := io.CopyBuffer(onlyWriter{out}, src, *bp)
 	copyBufs.Put(bp)
+	if err == nil && size >= 0 && n != size {
+		err = fmt.Errorf("%w: put %s: %d bytes given, more or fewer read", blob.ErrSize, key, size)
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	return n, err
+	if err != nil {
+		os.Remove(dst)
+		return n, err
+	}
+	return n, nil
 }
 
 // copyBufs recycles copy buffers: many small saves would otherwise allocate
@@ -97,10 +117,45 @@ func (s *Store) MakeFolder(ctx context.Context, key string) error {
 
 // Open opens the file at key.
 func (s *Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	return s.OpenRange(ctx, key, 0, -1)
+}
+
+// OpenRange opens length bytes of the file at key from offset (-1: to the end).
+func (s *Store) OpenRange(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
-	return os.Open(s.LocalPath(key))
+	if offset < 0 {
+		return nil, fmt.Errorf("%w: negative offset %d", blob.ErrInvalidRange, offset)
+	}
+	f, err := os.Open(s.LocalPath(key))
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
+		err = &fs.PathError{Op: "open", Path: f.Name(), Err: errors.New("is a folder")}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	size := fi.Size()
+	if offset > size {
+		f.Close()
+		return nil, fmt.Errorf("%w: %s has %d bytes, offset %d", blob.ErrInvalidRange, key, size, offset)
+	}
+	if length < 0 || offset+length > size {
+		length = size - offset
+	}
+	if offset == 0 && length == size {
+		return blob.ProgressReadCloser(ctx, f, size), nil
+	}
+	r := io.NewSectionReader(f, offset, length)
+	return blob.ProgressReadCloser(ctx, struct {
+		io.Reader
+		io.Closer
+	}{r, f}, length), nil
 }
 
 // Rename moves from to to. A folder at to is replaced in the three steps the
@@ -162,6 +217,24 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 		return err
 	}
 	return nil
+}
+
+// DeleteMany removes each key as Delete does; a local folder has no batches.
+func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AbortUploads has nothing to do: a local Put leaves no hidden uploads.
+func (s *Store) AbortUploads(ctx context.Context, prefix string, olderThan time.Duration) (int, error) {
+	return 0, checkKey(prefix)
 }
 
 // removeOneFile deletes the first file found below dir (fault builds only).
@@ -251,5 +324,8 @@ func (s *Store) List(ctx context.Context, prefix string) ([]blob.Entry, error) {
 		out = append(out, blob.Entry{Key: filepath.ToSlash(rel), Size: fi.Size(), ModTime: fi.ModTime()})
 		return nil
 	})
+	// WalkDir's order is per folder ("a/b" before "a-c"); the contract's is
+	// by key, as S3 lists.
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out, err
 }

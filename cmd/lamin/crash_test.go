@@ -47,9 +47,17 @@ func readCounts(t *testing.T, root string) dbCounts {
 	return c
 }
 
+// openDB opens the database of the instance at root as another program
+// would: its SQLite file, or the PostgreSQL database env.exec gave it.
 func openDB(t *testing.T, root string) *sqldb.DB {
 	t.Helper()
-	db, err := sqldb.OpenSQLite(context.Background(), filepath.Join(root, ".lamindb", "lamin.db"))
+	var db *sqldb.DB
+	var err error
+	if dsn, ok := pgDatabases.Load(root); ok {
+		db, err = sqldb.OpenPostgres(context.Background(), dsn.(string))
+	} else {
+		db, err = sqldb.OpenSQLite(context.Background(), filepath.Join(root, ".lamindb", "lamin.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

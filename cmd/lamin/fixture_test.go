@@ -293,10 +293,12 @@ func TestLamindbSettingsFile(t *testing.T) {
 		t.Errorf("the settings file after connect:\n%s\nwant:\n%s", got, want)
 	}
 
-	pg := strings.Replace(text, "lamindb_instance_db=null", "lamindb_instance_db=postgresql://lamin:s3cret@db.example.org:5432/lamin", 1)
+	// A PostgreSQL instance whose server does not answer: a clear failure,
+	// and the password never printed.
+	pg := strings.Replace(want, "lamindb_instance_db=null", "lamindb_instance_db=postgresql://lamin:s3cret@127.0.0.1:1/lamin", 1)
 	os.WriteFile(file, []byte(pg), 0o600)
-	r := e.want(2, "connect", "anonymous/lamin-fixture")
-	if strings.Contains(r.stderr, "s3cret") || !strings.Contains(r.stderr, "postgresql://lamin:xxxxx@db.example.org:5432/lamin") {
+	r := e.want(1, "connect", "anonymous/lamin-fixture")
+	if strings.Contains(r.stderr, "s3cret") || !strings.Contains(r.stderr, "127.0.0.1:1") {
 		t.Errorf("a PostgreSQL instance:\n%s", r)
 	}
 }

@@ -19,6 +19,7 @@ import (
 // handed to the user (reproduced with lamindb 2.9.1). With a collection
 // linking it, the undo is refused on every open instead.
 func TestHostileInFlightSaveFlaggedForLamindb(t *testing.T) {
+	sqliteOnly(t) // reads the flag from SQLite's file while the save is stopped
 	t.Parallel()
 	e := newEnv(t)
 	root := e.init("inst")

@@ -60,6 +60,7 @@ func TestIdentity(t *testing.T) {
 		checkClean(t, e)
 	})
 	t.Run("a database without its marker is left alone", func(t *testing.T) {
+		sqliteOnly(t)
 		t.Parallel()
 		e := newEnv(t)
 		root := e.init("inst")

@@ -18,14 +18,11 @@ import (
 func (a *app) initCommand() *cobra.Command {
 	var storage, name, db string
 	cmd := &cobra.Command{
-		Use:   "init --storage DIR [--name N]",
+		Use:   "init --storage DIR [--name N] [--db postgresql://…]",
 		Short: "create an instance and connect to it",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if db != "" {
-				return usagef("--db: only the embedded SQLite database is supported so far")
-			}
-			in, err := ln.Init(cmd.Context(), ln.InitOptions{Options: a.options(), Storage: storage, Name: name})
+			in, err := ln.Init(cmd.Context(), ln.InitOptions{Options: a.options(), Storage: storage, Name: name, DB: db})
 			if err != nil {
 				return err
 			}
@@ -34,7 +31,7 @@ func (a *app) initCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&storage, "storage", ".", "root folder of the default storage location")
 	cmd.Flags().StringVar(&name, "name", "", "instance name (default: the folder's name, lower-cased)")
-	cmd.Flags().StringVar(&db, "db", "", "database URL (postgresql://…; not yet supported)")
+	cmd.Flags().StringVar(&db, "db", "", "PostgreSQL database for the metadata (postgresql://user@host:port/dbname; its password from PGPASSWORD or ~/.pgpass); default: SQLite in the storage")
 	return cmd
 }
 
@@ -79,10 +76,10 @@ func (a *app) infoCommand() *cobra.Command {
 			user, _ := s.User()
 			if asJSON {
 				return a.printJSON(map[string]string{"instance": is.Slug(), "storage_root": is.StorageRoot,
-					"id": is.ID, "user": user.Handle, "settings": s.Dir})
+					"db": is.DBLocation(), "id": is.ID, "user": user.Handle, "settings": s.Dir})
 			}
-			fmt.Fprintf(a.stdout, "Instance: %s\n - branch: main\n - space: all\nDetails:\n - storage root: %s\n - db: %s/.lamindb/lamin.db\nSettings:\n - user settings: %s\nUser: %s\n",
-				is.Slug(), is.StorageRoot, is.StorageRoot, s.Dir, user.Handle)
+			fmt.Fprintf(a.stdout, "Instance: %s\n - branch: main\n - space: all\nDetails:\n - storage root: %s\n - db: %s\nSettings:\n - user settings: %s\nUser: %s\n",
+				is.Slug(), is.StorageRoot, is.DBLocation(), s.Dir, user.Handle)
 			return nil
 		},
 	}

@@ -12,10 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lamindb-go/lamindb/internal/sqldb/pgtest"
 )
 
 // laminBin is the path of the binary TestMain built.
@@ -109,9 +113,51 @@ func (e *env) environ(extra ...string) []string {
 	return append(out, extra...)
 }
 
+// postgresBackend reports whether the suites run on PostgreSQL
+// (LAMIN_TEST_DB=postgres; scripts/test sets it for a second run).
+func postgresBackend() bool { return os.Getenv("LAMIN_TEST_DB") == "postgres" }
+
+// sqliteOnly skips a test of what only SQLite has: its database file beside
+// the bytes (copied, moved, corrupted, made read-only or written by hand).
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if postgresBackend() {
+		t.Skip("tests SQLite's database file")
+	}
+}
+
+// pgDatabases maps the storage root of each instance a test made on
+// PostgreSQL to its database, for openDB.
+var pgDatabases sync.Map
+
+// storageArg is the absolute --storage of an init command line.
+func (e *env) storageArg(args []string) string {
+	s := "."
+	for i, a := range args {
+		if a == "--storage" && i+1 < len(args) {
+			s = args[i+1]
+		} else if v, ok := strings.CutPrefix(a, "--storage="); ok {
+			s = v
+		}
+	}
+	if !filepath.IsAbs(s) {
+		s = filepath.Join(e.dir, s)
+	}
+	return filepath.Clean(s)
+}
+
 // exec runs lamin with args, stdin and extra environment variables.
 func (e *env) exec(extraEnv []string, stdin string, args ...string) result {
 	e.t.Helper()
+	shown := args
+	if postgresBackend() && len(args) > 0 && args[0] == "init" && !slices.Contains(args, "--db") {
+		// The same suites on PostgreSQL: every new instance gets a database
+		// of its own on the test server (transcripts show the command as
+		// the test wrote it).
+		dsn := pgtest.NewDatabase(e.t)
+		pgDatabases.Store(e.storageArg(args), dsn)
+		args = append(slices.Clip(args), "--db", dsn)
+	}
 	cmd := exec.Command(laminBin, args...)
 	cmd.Dir = e.dir
 	cmd.Env = e.environ(extraEnv...)
@@ -132,7 +178,7 @@ func (e *env) exec(extraEnv []string, stdin string, args ...string) result {
 		<-done
 		e.t.Fatalf("lamin %v: still running after 30s (waiting for input?)\nstderr: %s", args, stderr.String())
 	}
-	r := result{args: args, stdout: stdout.String(), stderr: stderr.String()}
+	r := result{args: shown, stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {
 	case err == nil:

@@ -100,6 +100,7 @@ func TestBytesAreChecked(t *testing.T) {
 		damage func(t *testing.T, root, uid string)
 		want   string
 		deep   bool
+		sqlite bool // damages SQLite's database file
 	}{
 		{name: "a truncated file", want: "bytes of the wrong size: 1",
 			save:   func(e *env) string { e.write("a.txt", "0123456789\n"); return e.saveUID("a.txt", "--key", "a.txt") },
@@ -116,7 +117,7 @@ func TestBytesAreChecked(t *testing.T) {
 			damage: func(t *testing.T, root, u string) {
 				os.WriteFile(filepath.Join(root, ".lamindb", u+".txt"), []byte("9876543210\n"), 0o644)
 			}},
-		{name: "a malformed database", want: "database problems:",
+		{name: "a malformed database", want: "database problems:", sqlite: true,
 			save: func(e *env) string {
 				for i := range 200 {
 					e.write("x.txt", strings.Repeat("x", i+1))
@@ -139,6 +140,9 @@ func TestBytesAreChecked(t *testing.T) {
 	for _, tc := range damage {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			if tc.sqlite {
+				sqliteOnly(t)
+			}
 			e := newEnv(t)
 			root := e.init("inst")
 			u := tc.save(e)
@@ -178,7 +182,7 @@ func TestNewerSchema(t *testing.T) {
 	e.write("a.txt", "a\n")
 	u := e.saveUID("a.txt", "--key", "a.txt")
 	db := openDB(t, root)
-	if _, err := db.Exec(`INSERT INTO lamin_goose_db_version (version_id, is_applied) VALUES (99, 1)`); err != nil {
+	if _, err := db.Exec(`INSERT INTO lamin_goose_db_version (version_id, is_applied) VALUES (99, TRUE)`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -234,6 +238,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 // fail with exit 1 and repairs are skipped with a warning.
 func TestReadOnlyStorage(t *testing.T) {
 	t.Parallel()
+	sqliteOnly(t) // the database in the read-only storage
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to bind-mount the instance read-only")
 	}

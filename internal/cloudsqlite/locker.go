@@ -273,11 +273,9 @@ func (l *Locker) put(ctx context.Context, name string, b []byte) error {
 }
 
 // storePut is the one call of blob.Store.Put in this package. size is the
-// number of bytes r yields; the interface will take it (the S3 store's
-// branch adds it), and then only this line changes.
+// number of bytes r yields.
 func storePut(ctx context.Context, s blob.Store, key string, r io.Reader, size int64) (int64, error) {
-	_ = size
-	return s.Put(ctx, key, r)
+	return s.Put(ctx, key, r, size)
 }
 
 // get reads a register; a missing one reads as "", found false.

@@ -20,6 +20,16 @@ type Query struct {
 	Order  []string
 	Limit  int // 0 = no limit
 	Offset int
+	// Dialect renders what differs between engines; nil means SQLite.
+	Dialect Dialect
+}
+
+// dialect is the query's dialect, SQLite by default.
+func (q *Query) dialect() dialect {
+	if q.Dialect == nil {
+		return defaultDialect
+	}
+	return q.Dialect
 }
 
 // hiddenKind is lamindb's to_dataframe filter for internal artifacts (run
@@ -44,7 +54,7 @@ func (q *Query) Where() (string, []any, error) {
 	if q.Reg == nil {
 		return "", nil, fmt.Errorf("filter: query without registry")
 	}
-	d := defaultDialect
+	d := q.dialect()
 	var preds []string
 	var args []any
 	namesBranch, namesKind := false, false
@@ -123,7 +133,7 @@ func (q *Query) Select(cols []string) (string, []any, error) {
 	if q.Limit < 0 || q.Offset < 0 {
 		return "", nil, fmt.Errorf("%w: limit and offset must not be negative (limit=%d, offset=%d)", ErrInvalidValue, q.Limit, q.Offset)
 	}
-	lim, largs := defaultDialect.limit(q.Limit, q.Offset)
+	lim, largs := q.dialect().limit(q.Limit, q.Offset)
 	s := "SELECT " + strings.Join(sel, ", ") + " FROM " + q.Reg.Table + " t WHERE " + where + " ORDER BY " + order + lim
 	return s, append(args, largs...), nil
 }
@@ -245,15 +255,15 @@ func (c Cond) leaf(d dialect, x string) (string, []any) {
 			// compare a number-like prefix as a number.
 			return d.prefix(x, utf8.RuneCountInString(s)), []any{s}
 		}
-		// An index-friendly range, case-sensitive under BINARY collation:
-		// every string with the prefix lies in [s, s+U+10FFFF).
-		return "(" + x + " >= ? AND " + x + " < ?)", []any{s, s + "\U0010FFFF"}
+		// An index-friendly range, case-sensitive, in byte order: every
+		// string with the prefix lies in [s, s+U+10FFFF).
+		return d.textPrefix(x), []any{s, s + "\U0010FFFF"}
 	case "endswith":
 		n := utf8.RuneCountInString(s)
 		if n == 0 {
 			return x + " IS NOT NULL", nil
 		}
-		return fmt.Sprintf("substr(%s, -%d) = ?", x, n), []any{s}
+		return d.suffix(x, n), []any{s}
 	}
 	panic("filter: unhandled lookup " + c.lookup) // New only accepts Lookups
 }

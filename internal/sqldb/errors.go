@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/lamindb-go/lamindb/internal/errs"
@@ -44,6 +45,10 @@ func (e *ConstraintError) Unwrap() []error { return []error{e.Class, e.cause} }
 var uniqueCols = regexp.MustCompile(`UNIQUE constraint failed: ([^()]+?)(?: \(\d+\))?$`)
 var uniqueIndex = regexp.MustCompile(`UNIQUE constraint failed: index '([^']+)'`)
 
+// Classify is classify for errors of statements run past the DB (a raw
+// *sql.Conn, say): the same classes and messages.
+func Classify(err error) error { return classify(err) }
+
 // classify turns a driver error into one of errs' classes with a message a
 // user can read; nil, sql.ErrNoRows and already classified errors pass through.
 func classify(err error) error {
@@ -55,8 +60,17 @@ func classify(err error) error {
 	if errors.As(err, &ee) || errors.As(err, &ce) {
 		return err
 	}
+	// A PostgreSQL connect timeout is a deadline too, but it says the
+	// server is unreachable, not that the user interrupted.
+	var pce *pgconn.ConnectError
+	if errors.As(err, &pce) && !errors.Is(err, context.Canceled) {
+		return classifyPG(err)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errs.Wrap(errs.ErrInterrupted, err, "interrupted")
+	}
+	if c := classifyPG(err); c != nil {
+		return c
 	}
 	code := sqliteCode(err)
 	msg := err.Error()

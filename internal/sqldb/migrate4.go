@@ -12,8 +12,12 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
-// goMigrations are the migrations written in Go: those SQL alone cannot say.
-func goMigrations() []*goose.Migration {
+// goMigrations are a dialect's migrations written in Go: those SQL alone
+// cannot say. PostgreSQL has none (its migration 4 is a baseline file).
+func goMigrations(dialect string) []*goose.Migration {
+	if dialect != "sqlite" {
+		return nil
+	}
 	return []*goose.Migration{
 		goose.NewGoMigration(4, &goose.GoFunc{RunDB: migrateToLamindb}, nil),
 	}
@@ -106,7 +110,7 @@ func rebuild(ctx context.Context, tx *sql.Tx) error {
 	if err := createLamindb(ctx, tx); err != nil {
 		return err
 	}
-	if err := execAll(ctx, tx, laminTableDDL("lamin_artifact_sha256")); err != nil {
+	if err := execAll(ctx, tx, laminTableDDL("sqlite", "lamin_artifact_sha256")); err != nil {
 		return err
 	}
 	// The SHA-256 we kept in _aux moves to our own table; _aux gets back what

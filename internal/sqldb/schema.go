@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -51,13 +53,19 @@ var lamindbMigrations = []string{
 // lamindbDDL returns lamindb's DDL, one statement per element.
 func lamindbDDL() []string { return statements("schema/lamindb-2.9.1.sql") }
 
-// laminDDL returns the DDL of our own tables at the newest version.
-func laminDDL() []string { return statements("schema/lamin.sql") }
+// laminDDL returns the DDL of our own tables at the newest version, in a
+// dialect's SQL.
+func laminDDL(dialect string) []string {
+	if dialect == "postgres" {
+		return statements("schema/lamin-postgresql.sql")
+	}
+	return statements("schema/lamin.sql")
+}
 
 // laminTables returns the names of our own tables.
-func laminTables() []string {
+func laminTables(dialect string) []string {
 	var out []string
-	for _, s := range laminDDL() {
+	for _, s := range laminDDL(dialect) {
 		if rest, ok := strings.CutPrefix(strings.TrimSpace(s), "CREATE TABLE "); ok {
 			out = append(out, strings.Fields(rest)[0])
 		}
@@ -66,9 +74,9 @@ func laminTables() []string {
 }
 
 // laminTableDDL returns the statements of laminDDL that create table (and its indexes).
-func laminTableDDL(table string) []string {
+func laminTableDDL(dialect, table string) []string {
 	var out []string
-	for _, s := range laminDDL() {
+	for _, s := range laminDDL(dialect) {
 		if strings.Contains(s, " "+table+" ") {
 			out = append(out, s)
 		}
@@ -199,7 +207,7 @@ func (db *DB) adopt(ctx context.Context) error {
 // lamindb's indexes, and records our version: what a database lamindb's
 // schema is in needs from us, in the caller's transaction.
 func createLamin(ctx context.Context, e execer) error {
-	if err := execAll(ctx, e, laminDDL()); err != nil {
+	if err := execAll(ctx, e, laminDDL("sqlite")); err != nil {
 		return err
 	}
 	if err := plannerStats(ctx, e); err != nil {
@@ -219,7 +227,7 @@ func Version(dialect string) int64 {
 			newest = max(newest, v)
 		}
 	}
-	for _, m := range goMigrations() {
+	for _, m := range goMigrations(dialect) {
 		newest = max(newest, m.Version)
 	}
 	return newest
@@ -310,4 +318,17 @@ func fromTemplate(file string) (bool, error) {
 		return false, errs.Wrap(errs.ErrDatabase, err, "create the database %s: %v", file, err)
 	}
 	return true, nil
+}
+
+// SchemaDigest is a hex digest of the DDL a new PostgreSQL instance gets
+// (lamindb's and ours) and of our version: it names test templates, so that
+// a changed schema never clones an old one.
+func SchemaDigest() string {
+	h := sha256.New()
+	io.WriteString(h, lamindbPGDDL())
+	for _, s := range laminDDL("postgres") {
+		io.WriteString(h, s)
+	}
+	fmt.Fprint(h, Version("postgres"))
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,17 +1,24 @@
 // Package sqldb opens an instance's SQL database, keeps its schema migrated and
 // hides the few differences between SQL dialects behind Dialect.
 //
-// The SQL itself is hand-written in the subset SQLite and PostgreSQL share; the
-// dialect covers what differs (migrations, constraint errors, case-insensitive
-// matching). Only SQLite is implemented so far.
+// The SQL itself is hand-written in the subset SQLite and PostgreSQL share,
+// with "?" placeholders (a PostgreSQL DB rewrites them to $1, $2, … once per
+// statement text); the dialect covers what differs (migrations, constraint
+// errors, byte-order ranges, upserts, row locks), and DB offers what must be
+// asked differently (InsertID, TableColumns, ForeignKeys, SchemaToken).
+// OpenSQLite opens the embedded default, OpenPostgres a team's server.
 //
-// Three promises hold for every caller:
+// Promises that hold for every caller:
 //   - Driver errors are classified here, once, into the errors of internal/errs
 //     (a unique key taken, a foreign key that protects, a busy or read-only or
-//     malformed database); no raw driver text needs to reach a user.
-//   - Writers queue: a write transaction that finds the database locked by
-//     another process waits its turn (with a message after a while) instead of
-//     failing with SQLITE_BUSY.
+//     malformed database, a server that is unreachable or refused the login,
+//     a connection lost); no raw driver text, and never a password, needs to
+//     reach a user.
+//   - Writers never lose an update: on SQLite a write transaction takes the
+//     write lock when it begins and waits its turn (with a message after a
+//     while) instead of failing with SQLITE_BUSY; on PostgreSQL it runs
+//     SERIALIZABLE and is run again when the server rolled it back for a
+//     conflict (DB.Tx says how often).
 //   - A database that is read-only (read-only storage, ReadOnly option, or a
 //     schema newer than this binary knows) can be queried, and every write is
 //     refused with an error that says why.
@@ -32,7 +39,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pressly/goose/v3"
 	"golang.org/x/sys/unix"
@@ -68,24 +79,33 @@ type DB struct {
 	mode          int // how the pool was opened (modeReadWrite, …)
 	opts          Options
 
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	pgCfg    *pgx.ConnConfig // PostgreSQL: how to connect (nil for SQLite)
+	standIns atomic.Bool     // PostgreSQL: sessions get stand-ins for our missing tables
+
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	rebound map[string]string // PostgreSQL: statement text → its $n form
 }
 
-// Options configure OpenSQLite. The zero value opens for reading and writing
-// and migrates.
+// Options configure OpenSQLite and OpenPostgres. The zero value opens for
+// reading and writing and migrates.
 type Options struct {
-	// ReadOnly opens without migrating and refuses every write (dry runs).
+	// ReadOnly opens without migrating and refuses every write (dry runs);
+	// PostgreSQL sessions are read-only on the server too.
 	ReadOnly bool
 	// BusyTimeout is how long SQLite itself waits for another writer before a
-	// write transaction retries; zero means 5 s.
+	// write transaction retries; zero means 5 s. (SQLite only.)
 	BusyTimeout time.Duration
 	// WriteWait bounds how long a write transaction queues behind other
 	// processes in all; zero means 10 minutes.
 	WriteWait time.Duration
 	// Waiting is told once per transaction that it has been waiting for the
-	// write lock for a while; nil says nothing.
+	// write lock for a while; nil says nothing. (SQLite only: PostgreSQL
+	// writers do not wait for each other's transactions as a whole.)
 	Waiting func(waited time.Duration)
+	// MaxConns bounds a PostgreSQL pool's connections; zero means 16.
+	// (SQLite always has one.)
+	MaxConns int
 }
 
 // maxCachedStmts bounds the cache: statements whose text varies (IN lists of
@@ -104,7 +124,7 @@ func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	// Prepare without holding the lock: preparing waits for the connection,
 	// which a transaction may hold while it looks up the cache.
-	st, err := db.DB.PrepareContext(ctx, query)
+	st, err := db.DB.PrepareContext(ctx, db.bind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +139,49 @@ func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	db.stmts[query] = st
 	return st, nil
+}
+
+// bind returns query in the DB's placeholder syntax: unchanged for SQLite;
+// for PostgreSQL rewritten once per statement text ("?" → $1, $2, …) and
+// kept beside the prepared statements, bounded as they are.
+func (db *DB) bind(query string) string {
+	if db.pgCfg == nil {
+		return query
+	}
+	db.mu.Lock()
+	q, ok := db.rebound[query]
+	db.mu.Unlock()
+	if ok {
+		return q
+	}
+	q = rebindDollar(query)
+	db.mu.Lock()
+	if len(db.rebound) < 4*maxCachedStmts {
+		if db.rebound == nil {
+			db.rebound = map[string]string{}
+		}
+		db.rebound[query] = q
+	}
+	db.mu.Unlock()
+	return q
+}
+
+// forgetStale drops query's prepared statement when err says its plan is
+// stale (PostgreSQL: another program changed a table the statement reads,
+// and its result would have other columns), so that the next run prepares
+// it again; it reports whether it did.
+func (db *DB) forgetStale(query string, err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "0A000" || !strings.Contains(pe.Message, "cached plan") {
+		return false
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if st := db.stmts[query]; st != nil {
+		st.Close()
+		delete(db.stmts, query)
+	}
+	return true
 }
 
 // cached returns the prepared statement for query if it is in the cache.
@@ -148,13 +211,17 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 	}
 	var res sql.Result
 	err := db.retryBusy(ctx, func() error {
-		st, err := db.stmt(ctx, query)
-		if err != nil || st == nil {
-			res, err = db.DB.ExecContext(ctx, query, args...)
-			return err
+		for attempt := 0; ; attempt++ {
+			st, err := db.stmt(ctx, query)
+			if err != nil || st == nil {
+				res, err = db.DB.ExecContext(ctx, db.bind(query), args...)
+				return err
+			}
+			res, err = st.ExecContext(ctx, args...)
+			if attempt > 0 || !db.forgetStale(query, err) {
+				return err
+			}
 		}
-		res, err = st.ExecContext(ctx, args...)
-		return err
 	})
 	return res, classify(err)
 }
@@ -166,13 +233,17 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	}
 	var rows *sql.Rows
 	err := db.retryBusy(ctx, func() error {
-		st, err := db.stmt(ctx, query)
-		if err != nil || st == nil {
-			rows, err = db.DB.QueryContext(ctx, query, args...)
-			return err
+		for attempt := 0; ; attempt++ {
+			st, err := db.stmt(ctx, query)
+			if err != nil || st == nil {
+				rows, err = db.DB.QueryContext(ctx, db.bind(query), args...)
+				return err
+			}
+			rows, err = st.QueryContext(ctx, args...)
+			if attempt > 0 || !db.forgetStale(query, err) {
+				return err
+			}
 		}
-		rows, err = st.QueryContext(ctx, args...)
-		return err
 	})
 	return rows, classify(err)
 }
@@ -201,7 +272,8 @@ func (db *DB) StaleSchema() int64 { return db.stale }
 // ReadOnly returns why the database refuses writes, or nil.
 func (db *DB) ReadOnly() error { return db.readOnly }
 
-// Path returns the database file.
+// Path returns the database file; for PostgreSQL, user@host:port/database
+// (never the password).
 func (db *DB) Path() string { return db.path }
 
 // retryBusy runs fn again while it fails because another connection holds a
@@ -243,12 +315,45 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Dialect is what differs between the SQL engines we support.
+// Dialect is what differs between the SQL engines we support. Statements
+// are written once, with "?" placeholders, in the subset both engines share;
+// a DB rebinds them for its engine. What cannot be written alike is asked of
+// the dialect.
 type Dialect interface {
-	// Name is the engine name, "sqlite" or "postgres".
+	// Name is the engine name, "sqlite" or "postgres"; it also names the
+	// migrations folder.
 	Name() string
-	// IsBusy reports whether err means the database stayed locked past the busy timeout.
+	// IsBusy reports whether err means the database stayed locked (or full
+	// of connections) past waiting: a statement that failed so did nothing
+	// and can run again.
 	IsBusy(err error) bool
+	// IsRetryable reports whether err means the transaction was rolled back
+	// by the engine so that running it again may succeed: PostgreSQL's
+	// serialization failures (40001), deadlocks (40P01) and statements whose
+	// prepared plan went stale. SQLite, with one writer, never says so.
+	IsRetryable(err error) bool
+	// ByteRange is the predicate lo <= col < hi under byte order (the order
+	// of uids, whose alphabet is ASCII), whatever the column's collation.
+	// lo and hi are SQL expressions: "?" or an expression over other
+	// columns. PostgreSQL's default collation is a language's (Z < a fails
+	// in en_US); its pattern operators compare bytes and use lamindb's
+	// varchar_pattern_ops indexes.
+	ByteRange(col, lo, hi string) string
+	// Upsert is an INSERT of cols into table from source ("VALUES (?, …)"
+	// when empty, or a SELECT) that replaces the row whose key is taken.
+	Upsert(table string, key, cols []string, source string) string
+	// ForUpdate is the clause a SELECT inside a transaction appends to lock
+	// the rows it read against other writers until commit; "" where the
+	// transaction locks the database anyway (SQLite).
+	ForUpdate() string
+}
+
+// UIDPrefix is the predicate "col starts with prefix" for uid columns in
+// byte order, and its arguments: the range [prefix, prefix+"~"), which holds
+// every uid with the prefix since '~' sorts after the uid alphabet
+// (0-9A-Za-z). It uses the uid's index on both engines.
+func UIDPrefix(d Dialect, col, prefix string) (string, []any) {
+	return d.ByteRange(col, "?", "?"), []any{prefix, prefix + "~"}
 }
 
 // SQLite is the embedded default dialect.
@@ -261,6 +366,33 @@ func (SQLite) Name() string { return "sqlite" }
 func (SQLite) IsBusy(err error) bool {
 	c := sqliteCode(err) & 0xff
 	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+}
+
+// IsRetryable is false: a SQLite write transaction holds the write lock
+// from its start, so nothing rolls it back for a conflict.
+func (SQLite) IsRetryable(error) bool { return false }
+
+// ByteRange compares with the column's collation, BINARY (byte order) for
+// every column of lamindb's tables.
+func (SQLite) ByteRange(col, lo, hi string) string {
+	return "(" + col + " >= " + lo + " AND " + col + " < " + hi + ")"
+}
+
+// Upsert is INSERT OR REPLACE: SQLite deletes the row holding the key and
+// inserts the new one.
+func (SQLite) Upsert(table string, _, cols []string, source string) string {
+	return "INSERT OR REPLACE INTO " + table + " (" + strings.Join(cols, ", ") + ") " + upsertSource(cols, source)
+}
+
+// ForUpdate is empty: a write transaction (BEGIN IMMEDIATE) holds the
+// database's write lock, which already keeps every row it read as it was.
+func (SQLite) ForUpdate() string { return "" }
+
+func upsertSource(cols []string, source string) string {
+	if source == "" {
+		return "VALUES (" + Placeholders(len(cols)) + ")"
+	}
+	return source
 }
 
 // sqliteCode returns the extended result code of a SQLite error, or 0.
@@ -430,6 +562,14 @@ func readOnlyFS(dir string) bool {
 
 // SchemaVersion returns the database's schema version (0 for a new database).
 func (db *DB) SchemaVersion(ctx context.Context) (int64, error) {
+	if db.pgCfg != nil {
+		_, ours, err := pgShape(ctx, db.DB)
+		if err != nil {
+			return 0, classify(err)
+		}
+		v, err := pgVersion(ctx, db.DB, ours)
+		return v, classify(err)
+	}
 	v, _, err := db.schemaVersion(ctx)
 	return v, err
 }
@@ -561,11 +701,11 @@ func readerHook(conn sqlite.ExecQuerierContext, _ string) error {
 		}
 	}
 	rows.Close()
-	for _, table := range laminTables() {
+	for _, table := range laminTables("sqlite") {
 		if have[table] {
 			continue
 		}
-		for _, st := range laminTableDDL(table) {
+		for _, st := range laminTableDDL("sqlite", table) {
 			st = strings.Replace(st, "CREATE TABLE ", "CREATE TEMP TABLE ", 1)
 			if _, err := conn.ExecContext(ctx, st, nil); err != nil {
 				return err
@@ -615,7 +755,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, sub, goose.WithDisableGlobalRegistry(true),
-		goose.WithTableName(VersionTable), goose.WithGoMigrations(goMigrations()...))
+		goose.WithTableName(VersionTable), goose.WithGoMigrations(goMigrations("sqlite")...))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -643,7 +783,7 @@ func MigrateTo(ctx context.Context, file string, version int64) error {
 		return err
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, db.DB, sub, goose.WithDisableGlobalRegistry(true),
-		goose.WithTableName(VersionTable), goose.WithGoMigrations(goMigrations()...))
+		goose.WithTableName(VersionTable), goose.WithGoMigrations(goMigrations("sqlite")...))
 	if err != nil {
 		return err
 	}
@@ -665,8 +805,12 @@ func (db *DB) renameVersionTable(ctx context.Context) error {
 	return nil
 }
 
-// QuickCheck runs SQLite's quick_check and returns its findings; nil means ok.
+// QuickCheck runs SQLite's quick_check and returns its findings; nil means
+// ok. PostgreSQL keeps its own files consistent: there is nothing to check.
 func (db *DB) QuickCheck(ctx context.Context) ([]string, error) {
+	if db.pgCfg != nil {
+		return nil, nil
+	}
 	lines, err := Strings(ctx, db, `PRAGMA quick_check`)
 	if err != nil {
 		return nil, err

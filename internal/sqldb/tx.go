@@ -34,7 +34,7 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 	if len(tx.local) >= maxCachedStmts {
 		return nil
 	}
-	st, err := tx.Tx.PrepareContext(ctx, query)
+	st, err := tx.Tx.PrepareContext(ctx, tx.db.bind(query))
 	if err != nil {
 		return nil
 	}
@@ -45,13 +45,25 @@ func (tx *Tx) prepared(ctx context.Context, query string) *sql.Stmt {
 	return st
 }
 
+// forgetStale drops a statement whose plan went stale from the DB's cache
+// and the transaction's, so that Tx's next run prepares it again.
+func (tx *Tx) forgetStale(query string, err error) {
+	if tx.db.forgetStale(query, err) {
+		if st := tx.local[query]; st != nil {
+			st.Close()
+			delete(tx.local, query)
+		}
+	}
+}
+
 // ExecContext runs a statement in the transaction.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := tx.prepared(ctx, query); st != nil {
 		res, err := st.ExecContext(ctx, args...)
+		tx.forgetStale(query, err)
 		return res, classify(err)
 	}
-	res, err := tx.Tx.ExecContext(ctx, query, args...)
+	res, err := tx.Tx.ExecContext(ctx, tx.db.bind(query), args...)
 	return res, classify(err)
 }
 
@@ -59,9 +71,10 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := tx.prepared(ctx, query); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
+		tx.forgetStale(query, err)
 		return rows, classify(err)
 	}
-	rows, err := tx.Tx.QueryContext(ctx, query, args...)
+	rows, err := tx.Tx.QueryContext(ctx, tx.db.bind(query), args...)
 	return rows, classify(err)
 }
 
@@ -74,8 +87,17 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *R
 // Tx runs fn in one write transaction, committing when fn returns nil. fn gets
 // a context to use for everything inside the transaction.
 //
-// The transaction takes the write lock when it begins (BEGIN IMMEDIATE), so
-// every fact fn reads stays true until it commits. A lock held by another
+// On SQLite the transaction takes the write lock when it begins (BEGIN
+// IMMEDIATE), so every fact fn reads stays true until it commits. On
+// PostgreSQL the same guarantee comes from SERIALIZABLE isolation without a
+// lock on the database: writers run at once, and a transaction that would
+// have seen another's changes is rolled back and fn runs again: up to
+// TxAttempts (10) runs in all, after serialization failures, deadlocks, or a
+// connection lost before COMMIT was sent (then after waiting up to 20 s for
+// the server to answer again); the final error says Tx gave up.
+// fn must therefore be re-runnable: it may run more than once, and only its
+// last run's effects inside the transaction count; effects outside it
+// (files, messages) must wait until Tx returned nil. A lock held by another
 // process is waited for, in turn, up to Options.WriteWait; a database file that
 // was deleted or replaced since it was opened (the instance was deleted) fails
 // with errs.ErrNoInstance before fn runs.
@@ -85,6 +107,9 @@ func (db *DB) Tx(ctx context.Context, fn func(ctx context.Context, tx *Tx) error
 	}
 	if db.readOnly != nil {
 		return db.readOnly
+	}
+	if db.pgCfg != nil {
+		return db.pgTx(ctx, fn)
 	}
 	conn, stx, err := db.begin(ctx)
 	if err != nil {

@@ -164,7 +164,7 @@ func critical(ctx context.Context, s blob.Store, l *cloudsqlite.Locker) error {
 // put writes v at key: the suite's one call of blob.Store.Put besides
 // flaky's.
 func put(ctx context.Context, s blob.Store, key, v string) (int64, error) {
-	return s.Put(ctx, key, strings.NewReader(v))
+	return s.Put(ctx, key, strings.NewReader(v), int64(len(v)))
 }
 
 // inside is critical's body: a read-modify-write of the counter that fails
@@ -298,7 +298,7 @@ type flaky struct {
 }
 
 // Put fails while the store is down, and counts.
-func (f *flaky) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+func (f *flaky) Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
 	if f.down.Load() {
 		return 0, errors.New("storage unreachable (test)")
 	}
@@ -306,7 +306,7 @@ func (f *flaky) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if strings.HasPrefix(key, cloudsqlite.DBKey) {
 		f.dbUploads.Add(1)
 	}
-	return f.Store.Put(ctx, key, r)
+	return f.Store.Put(ctx, key, r, size)
 }
 
 // Open counts downloads of the database.
