@@ -163,7 +163,7 @@ func NewLocker(cfg Config) (*Locker, error) {
 		dir:      ExclusionDir + "/" + cfg.InstanceID + "/",
 		slot:     slot,
 		lockPath: lockPath,
-		atomic:   strings.Contains(cfg.Store.Root(), "://"),
+		atomic:   cfg.Store.Features().AtomicPut,
 	}, nil
 }
 

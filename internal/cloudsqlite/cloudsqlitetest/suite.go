@@ -451,7 +451,7 @@ func pyUnlock(ctx context.Context, s blob.Store, user string) error {
 // pySet writes a register as lamindb does on object storage, where a PUT is
 // atomic; on a folder store the same is had by staging and renaming.
 func pySet(ctx context.Context, s blob.Store, key, v string) error {
-	if strings.Contains(s.Root(), "://") {
+	if s.Features().AtomicPut {
 		_, err := put(ctx, s, key, v)
 		return err
 	}
