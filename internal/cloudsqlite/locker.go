@@ -39,10 +39,14 @@ const PythonExpire = 7 * 24 * time.Hour
 // machine takes over DefaultExpire after the last refresh, so a killed lamin
 // command blocks others for minutes, where lamindb's blocks for a week.
 const (
-	DefaultExpire  = 2 * time.Minute
+	// DefaultExpire is Config.Expire's default.
+	DefaultExpire = 2 * time.Minute
+	// DefaultRefresh is Config.Refresh's default (at most Expire/8).
 	DefaultRefresh = 15 * time.Second
-	DefaultPoll    = 500 * time.Millisecond
-	DefaultSettle  = 3 * time.Second
+	// DefaultPoll is Config.Poll's default.
+	DefaultPoll = 500 * time.Millisecond
+	// DefaultSettle is Config.Settle's default.
+	DefaultSettle = 3 * time.Second
 )
 
 // ErrLockLost means a held lock can no longer be trusted: it was not refreshed
@@ -159,7 +163,7 @@ func NewLocker(cfg Config) (*Locker, error) {
 		dir:      ExclusionDir + "/" + cfg.InstanceID + "/",
 		slot:     slot,
 		lockPath: lockPath,
-		atomic:   strings.Contains(cfg.Store.Root(), "://"),
+		atomic:   cfg.Store.Features().AtomicPut,
 	}, nil
 }
 
@@ -228,6 +232,7 @@ type LockedError struct {
 	Expire time.Duration
 }
 
+// Error says who holds the lock; for a lamindb holder in lamindb's words.
 func (e *LockedError) Error() string {
 	switch {
 	case e.Local:

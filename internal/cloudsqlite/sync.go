@@ -137,7 +137,7 @@ func Open(ctx context.Context, opts Options, mode Mode) (_ *DB, err error) {
 	if opts.Warn == nil {
 		opts.Warn = func(string) {}
 	}
-	db := &DB{opts: opts, mode: mode, atomic: strings.Contains(opts.Store.Root(), "://")}
+	db := &DB{opts: opts, mode: mode, atomic: opts.Store.Features().AtomicPut}
 	if err := os.MkdirAll(filepath.Dir(opts.Local), 0o755); err != nil {
 		return nil, err
 	}

@@ -297,6 +297,7 @@ type flaky struct {
 	dbUploads atomic.Int64
 }
 
+// Put fails while the store is down, and counts.
 func (f *flaky) Put(ctx context.Context, key string, r io.Reader, size int64) (int64, error) {
 	if f.down.Load() {
 		return 0, errors.New("storage unreachable (test)")
@@ -308,6 +309,7 @@ func (f *flaky) Put(ctx context.Context, key string, r io.Reader, size int64) (i
 	return f.Store.Put(ctx, key, r, size)
 }
 
+// Open counts downloads of the database.
 func (f *flaky) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if key == cloudsqlite.DBKey {
 		f.dbOpens.Add(1)
@@ -323,6 +325,7 @@ type skewed struct {
 	off time.Duration
 }
 
+// Stat reports modification times shifted by the skew.
 func (k skewed) Stat(ctx context.Context, key string) (blob.Info, error) {
 	info, err := k.Store.Stat(ctx, key)
 	if err == nil {
@@ -448,7 +451,7 @@ func pyUnlock(ctx context.Context, s blob.Store, user string) error {
 // pySet writes a register as lamindb does on object storage, where a PUT is
 // atomic; on a folder store the same is had by staging and renaming.
 func pySet(ctx context.Context, s blob.Store, key, v string) error {
-	if strings.Contains(s.Root(), "://") {
+	if s.Features().AtomicPut {
 		_, err := put(ctx, s, key, v)
 		return err
 	}

@@ -99,6 +99,7 @@ func conflicts(t *testing.T, local string) []string {
 // do; embedding the interface keeps it a blob.Store when the interface grows.
 type coarse struct{ blob.Store }
 
+// Stat reports modification times cut to whole seconds.
 func (c coarse) Stat(ctx context.Context, key string) (blob.Info, error) {
 	info, err := c.Store.Stat(ctx, key)
 	info.ModTime = info.ModTime.Truncate(time.Second)
