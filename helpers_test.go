@@ -130,7 +130,7 @@ func testDB(t *testing.T) string {
 	case "", "sqlite":
 		return ""
 	case "postgres":
-		return pgtest.NewDatabase(t)
+		return pgtest.NewInstance(t) // the schema cloned from a template: fast
 	default:
 		t.Fatalf("LAMIN_TEST_DB=%s: want sqlite or postgres", db)
 		return ""

@@ -154,7 +154,7 @@ func (e *env) exec(extraEnv []string, stdin string, args ...string) result {
 		// The same suites on PostgreSQL: every new instance gets a database
 		// of its own on the test server (transcripts show the command as
 		// the test wrote it).
-		dsn := pgtest.NewDatabase(e.t)
+		dsn := pgtest.NewInstance(e.t) // the schema cloned from a template: fast
 		pgDatabases.Store(e.storageArg(args), dsn)
 		args = append(slices.Clip(args), "--db", dsn)
 	}
