@@ -136,6 +136,9 @@ func testCloudLifecycle(t *testing.T, db string) {
 	if n := c.count(ln.MainBranch); n != 2 {
 		t.Fatalf("after reopening: %d artifacts on main, want 2", n)
 	}
+	for _, name := range []string{"c.txt", "d.txt", "e.txt"} { // a purge of several files deletes them in one batch
+		c.save(c.file(name, name), ln.SaveOptions{Key: name})
+	}
 	if _, err := c.in.Artifacts().Filter("id__gt", 0).Delete(c.ctx, ln.DeleteOptions{Permanent: true, Yes: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -393,6 +393,7 @@ type purgeIntent struct {
 	owner      string
 	created    time.Time
 	attempts   int
+	isDir      bool
 }
 
 // intents returns purge intents matching a WHERE clause.
@@ -400,10 +401,10 @@ func (in *Instance) intents(ctx context.Context, where string, args ...any) ([]p
 	return sqldb.Query(ctx, in.db, func(s sqldb.Scanner) (purgeIntent, error) {
 		var it purgeIntent
 		var ts timeScanner
-		err := s.Scan(&it.id, &it.root, &it.path, &it.owner, &ts, &it.attempts)
+		err := s.Scan(&it.id, &it.root, &it.path, &it.owner, &ts, &it.attempts, &it.isDir)
 		it.created = ts.t
 		return it, err
-	}, `SELECT id, storage_root, path, owner, created_at, attempts FROM lamin_purge_intent `+where+` ORDER BY id`, args...)
+	}, `SELECT id, storage_root, path, owner, created_at, attempts, is_dir FROM lamin_purge_intent `+where+` ORDER BY id`, args...)
 }
 
 // ownIntents returns this process's purge intents (no times: deleting is
@@ -411,9 +412,9 @@ func (in *Instance) intents(ctx context.Context, where string, args ...any) ([]p
 func (in *Instance) ownIntents(ctx context.Context) ([]purgeIntent, error) {
 	return sqldb.Query(ctx, in.db, func(s sqldb.Scanner) (purgeIntent, error) {
 		it := purgeIntent{owner: in.owner}
-		err := s.Scan(&it.id, &it.root, &it.path)
+		err := s.Scan(&it.id, &it.root, &it.path, &it.isDir)
 		return it, err
-	}, `SELECT id, storage_root, path FROM lamin_purge_intent WHERE owner = ? ORDER BY id`, in.owner)
+	}, `SELECT id, storage_root, path, is_dir FROM lamin_purge_intent WHERE owner = ? ORDER BY id`, in.owner)
 }
 
 // resumePurges deletes the bytes of committed purges that a crash or a storage
@@ -465,7 +466,39 @@ func (in *Instance) deleteIntents(ctx context.Context, its []purgeIntent) (left 
 	}
 	var doneIDs []int64
 	kept := false
+	// Files of managed keys in object storage go in batches (S3 deletes up to
+	// 1000 objects a request); what a batch could not delete is tried one by
+	// one below.
+	batched := map[int64]bool{}
+	byRoot := map[string][]purgeIntent{}
+	for _, it := range its {
+		if managed[it.root] && !it.isDir && strings.HasPrefix(it.path, managedDir+"/") && safeManagedKey(it.path, "") {
+			byRoot[it.root] = append(byRoot[it.root], it)
+		}
+	}
+	for root, group := range byRoot {
+		fd, ok := in.store(root).(blob.FileDeleter)
+		if !ok || len(group) < 2 {
+			continue
+		}
+		for _, c := range chunks(group, 1000) {
+			keys := make([]string, len(c))
+			for j, it := range c {
+				keys[j] = it.path
+			}
+			if fd.DeleteFiles(ctx, keys) == nil {
+				for _, it := range c {
+					batched[it.id] = true
+				}
+			}
+		}
+	}
 	for i, it := range its {
+		if batched[it.id] {
+			doneIDs = append(doneIDs, it.id)
+			in.opts.Notify.say(LevelSuccess, "deleted %s", where(in.store(it.root), it.path))
+			continue
+		}
 		if i == 1 {
 			fault.Hit(fault.PurgeMidDelete)
 		}

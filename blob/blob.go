@@ -154,6 +154,13 @@ type Entry struct {
 	ETag    string // as Info.ETag
 }
 
+// FileDeleter is what a store offers whose deletes of many files are cheaper
+// in one call than one by one (S3's batched delete). Every key must be a file;
+// missing ones are already done; on an error some may be gone.
+type FileDeleter interface {
+	DeleteFiles(ctx context.Context, keys []string) error
+}
+
 // AsideKey is where a local Rename keeps the old folder while it replaces it.
 func AsideKey(from string) string { return from + ".old" }
 
