@@ -174,9 +174,12 @@ func Connect(ctx context.Context, name string, o Options) (*Instance, error) {
 	}
 	var is InstanceSettings
 	var err error
-	if looksLikePath(name) {
+	switch {
+	case isCloudRoot(name):
+		is, err = settingsFromCloud(ctx, name, opts)
+	case looksLikePath(name):
 		is, err = settingsFromPath(name, opts)
-	} else {
+	default:
 		is, err = opts.Settings.Find(name)
 	}
 	if err != nil {
@@ -192,6 +195,47 @@ func Connect(ctx context.Context, name string, o Options) (*Instance, error) {
 	}
 	opts.Notify.say(LevelImportant, "connected lamindb: %s", is.Slug())
 	return in, nil
+}
+
+// settingsFromCloud reads the instance an S3 location's marker names, as
+// settingsFromPath does for a folder. Its metadata are the PostgreSQL
+// database the settings folder already records for it (from its init, or a
+// settings file copied from another machine), or else the SQLite database in
+// the bucket.
+func settingsFromCloud(ctx context.Context, root string, opts Options) (InstanceSettings, error) {
+	root = strings.TrimSuffix(root, "/")
+	st, err := openStore(root)
+	if err != nil {
+		return InstanceSettings{}, err
+	}
+	m, err := readMarkerFrom(ctx, st)
+	if errors.Is(err, fs.ErrNotExist) {
+		return InstanceSettings{}, withHint(errorf(ErrNoInstance, "no instance at %s: %s is missing", root, where(st, markerKey)),
+			"pass the storage root of an instance (the location that holds .lamindb/)")
+	} else if err != nil {
+		return InstanceSettings{}, storageError(root, err)
+	}
+	owner, name, ok := strings.Cut(m.slug, "/")
+	if !ok || ValidateInstanceName(name) != nil || owner == "" {
+		return InstanceSettings{}, errorf(ErrInvalid, "the marker %s names no valid instance (instance_slug=%q)", where(st, markerKey), m.slug)
+	}
+	is := InstanceSettings{Owner: owner, Name: name, StorageRoot: root, ID: m.instanceID}
+	if is.ID == "" {
+		is.ID = uid.InstanceID(owner, name)
+	}
+	if prev, err := opts.Settings.Find(is.Slug()); err == nil && prev.ID == is.ID {
+		is.DB, is.env = prev.DB, prev.env
+	}
+	if is.DB == "" {
+		if _, err := st.Stat(ctx, dbKey); err != nil {
+			return InstanceSettings{}, withHint(errorf(ErrNoInstance, "instance %s at %s keeps its metadata elsewhere (no %s there, and the settings folder does not name its PostgreSQL database)", is.Slug(), root, where(st, dbKey)),
+				"copy the instance's settings file (instance--"+owner+"--"+name+".env) from a machine that has it, or `lamin connect "+is.Slug()+"` there")
+		}
+	}
+	if err := opts.Settings.saveInstance(is); err != nil {
+		return InstanceSettings{}, fmt.Errorf("save settings: %w", err)
+	}
+	return is, nil
 }
 
 // looksLikePath reports whether a connect argument names a folder rather than

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,6 +81,28 @@ func testCloudCLI(t *testing.T, db string) {
 		t.Errorf("the table's object: %v", err)
 	}
 	e.ok("check")
+	e.ok("disconnect")
+	e.ok("connect", root)
+	// Another machine: its own settings and cache. SQLite in the bucket is
+	// found by the location; a PostgreSQL instance by its settings file
+	// (copied, without a password: PGPASSWORD gives it).
+	other := newEnv(t)
+	if db == "postgres" {
+		b, err := os.ReadFile(filepath.Join(e.settingsDir(), "instance--anonymous--team.env"))
+		if err != nil || strings.Contains(string(b), "lamin-test-password") {
+			t.Fatalf("the settings file: %v\n%s", err, b)
+		}
+		os.MkdirAll(other.settingsDir(), 0o755)
+		if err := os.WriteFile(filepath.Join(other.settingsDir(), "instance--anonymous--team.env"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		other.ok("connect", "anonymous/team")
+	} else {
+		other.ok("connect", root)
+	}
+	if got := uids(other.list("artifact")); len(got) != 1 || got[0] != df {
+		t.Errorf("the other machine lists %v, want [%s]", got, df)
+	}
 	// Refused while .lamindb/ holds the table's object; then it goes.
 	r = e.want(4, "delete", "team", "--force")
 	if !strings.Contains(r.stderr, "contains 1 objects") {

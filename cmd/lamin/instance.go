@@ -38,7 +38,7 @@ func (a *app) initCommand() *cobra.Command {
 func (a *app) connectCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "connect NAME|PATH",
-		Short: "make an instance the current one (PATH: a storage root holding an instance, wherever it moved)",
+		Short: "make an instance the current one (PATH: a storage root holding an instance, wherever it moved, or s3://bucket[/prefix])",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := ln.Connect(cmd.Context(), args[0], a.options())
