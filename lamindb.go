@@ -149,6 +149,11 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 // instance (LAMIN_CURRENT_INSTANCE overrides). Opening repairs what a crashed
 // process left behind: stale "storing" marks and unfinished purges (not with
 // ReadOnly, and not on read-only storage, where it warns instead).
+//
+// An instance whose SQLite database lives in object storage is locked for
+// other writers from Open until Close, which uploads the changes: open it for
+// one unit of work (a command, a request), and close it (ReadOnly opens take
+// no lock).
 func Open(ctx context.Context, name string, o Options) (*Instance, error) {
 	opts := o.withDefaults()
 	var is InstanceSettings
