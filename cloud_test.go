@@ -227,3 +227,59 @@ func TestCloudInitRefusals(t *testing.T) {
 		t.Errorf("settings left: %v", entries)
 	}
 }
+
+// TestCloudPurgeWhenDeletesFail: a purge whose S3 deletes fail removes the
+// rows, keeps the intents and says so (ErrIncomplete, exit 1); the next open
+// with S3 answering deletes the objects and clears the intents.
+func TestCloudPurgeWhenDeletesFail(t *testing.T) {
+	for _, db := range cloudBackends {
+		t.Run(db, func(t *testing.T) {
+			c := newCloudEnv(t, db)
+			for _, name := range []string{"a.txt", "b.txt", "c.txt"} {
+				c.save(c.file(name, name), ln.SaveOptions{Key: name})
+			}
+			if err := c.in.Close(); err != nil {
+				t.Fatal(err)
+			}
+			failing := func(string) blob.Store { return &failingDeletes{Store: c.store} }
+			in, err := ln.Open(c.ctx, "", ln.Options{Settings: c.opts.Settings, Store: failing})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = in.Artifacts().Filter("key__endswith", ".txt").Delete(c.ctx, ln.DeleteOptions{Permanent: true})
+			if !errors.Is(err, ln.ErrIncomplete) {
+				t.Fatalf("purge with failing deletes: %v, want ErrIncomplete", err)
+			}
+			if err := in.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(c.objects()); n != 3 {
+				t.Fatalf("%d objects after the failed deletes, want 3", n)
+			}
+			if c.in, err = ln.Open(c.ctx, "", c.opts); err != nil {
+				t.Fatal(err)
+			}
+			if objs := c.objects(); len(objs) != 0 {
+				t.Errorf("objects left after the resumed purge: %v", objs)
+			}
+			if n := c.count(ln.AllBranches); n != 0 {
+				t.Errorf("%d rows left", n)
+			}
+			r, err := c.in.Check(c.ctx, ln.CheckOptions{})
+			if err != nil || !r.OK() {
+				t.Errorf("check: %+v %v", r, err)
+			}
+		})
+	}
+}
+
+// failingDeletes is an S3 store whose deletes fail, as a bucket policy or an
+// outage can make them.
+type failingDeletes struct{ blob.Store }
+
+func (f *failingDeletes) Delete(context.Context, string) error {
+	return errors.New("delete refused (test)")
+}
+func (f *failingDeletes) DeleteMany(context.Context, []string) error {
+	return errors.New("delete refused (test)")
+}
