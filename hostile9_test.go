@@ -159,3 +159,70 @@ func TestHostile9PasswordInQueryNotInSettings(t *testing.T) {
 		return nil
 	})
 }
+
+// TestHostile9ConcurrentCloudInits: inits of one S3 location by different
+// users (so different instance uids) at the same time. initCloud checks
+// that no marker is there, then writes its own with a plain Put (no
+// If-None-Match), and a failing init's cleanup deletes whatever marker is
+// at the key — another init's. Seen with six `lamin init --storage
+// s3://b/shared` at once: one printed "initialized lamindb: u5/shared" and
+// exited 0 while the bucket held no marker at all, so every later command
+// on it exits 3 ("its marker … is missing"); another failed with "the
+// folder now holds instance u5/shared". Exactly one init must win, and the
+// winner must be usable.
+func TestHostile9ConcurrentCloudInits(t *testing.T) {
+	ctx := context.Background()
+	const n = 6
+	dsns := make([]string, n)
+	for i := range dsns {
+		dsns[i] = pgtest.NewDatabase(t)
+	}
+	for round := 0; round < 5; round++ {
+		_, bucket := s3test.Bucket(t)
+		root := "s3://" + bucket + "/shared"
+		dir := t.TempDir()
+		t.Setenv("LAMIN_CACHE_DIR", filepath.Join(dir, "cache"))
+		opts := make([]ln.Options, n)
+		for i := range opts {
+			opts[i] = ln.Options{Settings: ln.Settings{Dir: filepath.Join(dir, "settings", string(rune('a'+i)))}}
+			if _, err := opts[i].Settings.Login("user" + string(rune('a'+i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		errs := make([]error, n)
+		done := make(chan int)
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			go func(i int) {
+				<-start
+				in, err := ln.Init(ctx, ln.InitOptions{Options: opts[i], Storage: root, DB: dsns[i]})
+				if err == nil {
+					in.Close()
+				}
+				errs[i] = err
+				done <- i
+			}(i)
+		}
+		close(start)
+		for i := 0; i < n; i++ {
+			<-done
+		}
+		var winners []int
+		for i, err := range errs {
+			if err == nil {
+				winners = append(winners, i)
+			}
+		}
+		if len(winners) != 1 {
+			t.Fatalf("round %d: %d inits of %s succeeded, want 1 (errors: %v)", round, len(winners), root, errs)
+		}
+		w := winners[0]
+		in, err := ln.Connect(ctx, "user"+string(rune('a'+w))+"/shared", opts[w])
+		if err != nil {
+			t.Fatalf("round %d: the init that succeeded left an instance that does not open: %v (errors of the others: %v)", round, err, errs)
+		}
+		in.Close()
+		// The losers' databases are empty again; the winner's is not.
+		dsns[w] = pgtest.NewDatabase(t)
+	}
+}
