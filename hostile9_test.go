@@ -17,6 +17,7 @@ import (
 	ln "github.com/lamindb-go/lamindb"
 	"github.com/lamindb-go/lamindb/blob/s3"
 	"github.com/lamindb-go/lamindb/blob/s3/s3test"
+	"github.com/lamindb-go/lamindb/internal/sqldb"
 	"github.com/lamindb-go/lamindb/internal/sqldb/pgtest"
 	"github.com/minio/minio-go/v7"
 )
@@ -224,5 +225,56 @@ func TestHostile9ConcurrentCloudInits(t *testing.T) {
 		in.Close()
 		// The losers' databases are empty again; the winner's is not.
 		dsns[w] = pgtest.NewDatabase(t)
+	}
+}
+
+// TestHostile9CloudDeleteFinishedLeavesNoMarker: an instance deletion on
+// S3 that is cut off after its transaction dropped the tables (killed, or
+// the S3 service unreachable for the removal after the commit) is finished
+// by the next `lamin delete NAME` through forgetInstance, which looks for
+// the leftovers with os.ReadDir(filepath.Join("s3://…", ".lamindb"))
+// (deleteinstance.go leftoverOnly): never found on S3, so the marker stays
+// in the bucket. The deletion is logged as done, and every later init of the
+// location by another user is refused: "already managed by instance …" (a
+// deleted one).
+func TestHostile9CloudDeleteFinishedLeavesNoMarker(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	cfg, bucket := s3test.Bucket(t)
+	root := "s3://" + bucket + "/inst"
+	dir := t.TempDir()
+	t.Setenv("LAMIN_CACHE_DIR", filepath.Join(dir, "cache"))
+	opts := ln.Options{Settings: ln.Settings{Dir: filepath.Join(dir, "settings")}}
+	in, err := ln.Init(ctx, ln.InitOptions{Options: opts, Storage: root, DB: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Close()
+	// What the deletion's transaction did before it was cut off.
+	db, err := sqldb.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DropInstance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := ln.DeleteInstance(ctx, "inst", ln.DeleteInstanceOptions{Options: opts, Force: true}); err != nil {
+		t.Fatalf("finishing the deletion: %v", err)
+	}
+	st, err := s3.New(root, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, err := st.List(ctx, ".lamindb"); err != nil || len(es) != 0 {
+		t.Errorf("left in the bucket after the deletion was finished: %v %v", es, err)
+	}
+	other := ln.Options{Settings: ln.Settings{Dir: filepath.Join(dir, "other")}}
+	other.Settings.Login("someone")
+	in2, err := ln.Init(ctx, ln.InitOptions{Options: other, Storage: root, DB: pgtest.NewDatabase(t)})
+	if err != nil {
+		t.Errorf("init of the freed location: %v", err)
+	} else {
+		in2.Close()
 	}
 }
