@@ -40,7 +40,7 @@ func (in *Instance) abortUploads(ctx context.Context, grace time.Duration) ([]st
 			continue
 		}
 		st := in.store(s.Root)
-		n, err := st.AbortUploads(ctx, managedDir+"/", grace)
+		n, err := st.AbortUploads(ctx, managedDir, grace)
 		if err != nil {
 			return done, storageError(s.Root, err)
 		}
