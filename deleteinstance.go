@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,19 +52,26 @@ func DeleteInstance(ctx context.Context, name string, o DeleteInstanceOptions) (
 	if err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(is.StorageRoot, managedDir)
+	dir := joinRoot(is.StorageRoot, managedDir)
 	ro := opts
 	ro.ReadOnly = true
 	in, err := openSettings(ctx, is, ro)
 	if err != nil && is.DB != "" && !o.DryRun && postgresHoldsNoInstance(ctx, is, ro) {
 		// The PostgreSQL database holds no instance any more: a deletion
 		// cut off after it dropped the tables. Finish it.
-		return forgetInstance(is, o, opts)
+		return forgetInstance(ctx, is, o, opts)
+	}
+	if err != nil && is.DB == "" && isCloudRoot(is.StorageRoot) && !o.DryRun && errors.Is(err, ErrNoInstance) {
+		// SQLite in the bucket: forgotten only when the bucket answers that
+		// the database is gone (a deletion cut off after removing it).
+		if _, serr := in0store(is).Stat(ctx, dbKey); errors.Is(serr, fs.ErrNotExist) {
+			return forgetInstance(ctx, is, o, opts)
+		}
 	}
 	if err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, dbFile)); os.IsNotExist(serr) && !o.DryRun && is.DB == "" {
+		if _, serr := os.Stat(filepath.Join(dir, dbFile)); os.IsNotExist(serr) && !o.DryRun && is.DB == "" && !isCloudRoot(is.StorageRoot) {
 			// Only the settings are left: forget them.
-			return forgetInstance(is, o, opts)
+			return forgetInstance(ctx, is, o, opts)
 		}
 		return nil, err
 	}
@@ -167,6 +175,16 @@ func splitManagedStore(ctx context.Context, st blob.Store) (own, blocked []strin
 	return own, blocked, nil
 }
 
+// in0store is the store of an instance's default storage when no instance
+// could be opened.
+func in0store(is InstanceSettings) blob.Store {
+	st, err := openStore(is.StorageRoot)
+	if err != nil {
+		return brokenStore{root: is.StorageRoot, err: err}
+	}
+	return st
+}
+
 // removeAll removes the instance's files and folders, in order: local paths,
 // or URLs of objects in the instance's object storage.
 func (in *Instance) removeAll(ctx context.Context, paths []string) error {
@@ -195,7 +213,7 @@ var errDeleted = errors.New("instance deleted")
 
 // instanceDeletion lists what deleting the instance removes and what blocks it.
 func (in *Instance) instanceDeletion(ctx context.Context, q sqldb.Querier, is InstanceSettings, opts Options) (*InstanceDeletion, error) {
-	dir := filepath.Join(is.StorageRoot, managedDir)
+	dir := joinRoot(is.StorageRoot, managedDir)
 	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot, Remove: []string{}, Blocked: []string{}}
 	var own, blocked []string
 	var err error
@@ -271,7 +289,7 @@ func notEmptyMessage(dir string, blocked []string) string {
 }
 
 // forgetInstance removes the settings of an instance whose database is gone.
-func forgetInstance(is InstanceSettings, o DeleteInstanceOptions, opts Options) (*InstanceDeletion, error) {
+func forgetInstance(ctx context.Context, is InstanceSettings, o DeleteInstanceOptions, opts Options) (*InstanceDeletion, error) {
 	d := &InstanceDeletion{Slug: is.Slug(), Root: is.StorageRoot, Remove: []string{opts.Settings.instanceFile(is.Owner, is.Name)}, Blocked: []string{}}
 	if !o.Force {
 		if o.Confirm == nil {
@@ -281,7 +299,22 @@ func forgetInstance(is InstanceSettings, o DeleteInstanceOptions, opts Options) 
 			return d, errorf(ErrCancelled, "cancelled: instance %s not forgotten", is.Slug())
 		}
 	}
-	dir := filepath.Join(is.StorageRoot, managedDir)
+	dir := joinRoot(is.StorageRoot, managedDir)
+	if isCloudRoot(is.StorageRoot) {
+		// The marker goes if it still names this instance; so do a cloud
+		// SQLite database's lock files and local copy.
+		st := in0store(is)
+		if m, err := readMarkerFrom(ctx, st); err == nil && m.instanceUID == uid.InstanceUID(is.ID) {
+			if err := st.Delete(ctx, markerKey); err != nil {
+				return d, storageError(is.StorageRoot, err)
+			}
+		}
+		if is.DB == "" {
+			cloudsqlite.DeleteExclusion(ctx, st, is.ID)
+			removeLocalCopy(is.StorageRoot)
+		}
+		return d, finishInstanceDeletion(is, "", opts)
+	}
 	if leftoverOnly(dir, uid.InstanceUID(is.ID)) {
 		// A deletion cut off after the database went: finish it.
 		for _, n := range []string{dbFile + "-wal", dbFile + "-shm", dbFile + "-journal", stagingDir, quarantineDir, markerFile} {

@@ -10,7 +10,9 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/lamindb-go/lamindb/blob"
 	"github.com/lamindb-go/lamindb/internal/fault"
 	"github.com/lamindb-go/lamindb/internal/flock"
 	"github.com/lamindb-go/lamindb/internal/sqldb"
@@ -144,7 +146,7 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	fault.Hit(fault.InitAfterMarker)
 	if o.DB != "" {
 		var seeded bool
-		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts); err != nil {
+		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, merr == nil, opts); err != nil {
 			return nil, err
 		}
 		defer func() {
@@ -274,6 +276,41 @@ func lockFolder(dir string) (unlock func(), err error) {
 	return l.Unlock, nil
 }
 
+// markerSettle is how long an init waits after writing a marker in object
+// storage before it reads it back: longer than the time between another
+// init's look at the empty location and its own write.
+var markerSettle = time.Second
+
+// claimCloudMarker writes the marker of a new instance into object storage,
+// which has no create-if-absent: it writes, waits markerSettle, and reads the
+// marker back. Of inits racing for one location, every one but the last
+// writer sees another's marker and refuses; the last one sees its own.
+func claimCloudMarker(ctx context.Context, st blob.Store, body []byte, storageUID string) error {
+	if _, err := st.Put(ctx, markerKey, bytes.NewReader(body), int64(len(body))); err != nil {
+		return storageError(st.Root(), err)
+	}
+	t := time.NewTimer(markerSettle)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return errorf(ErrInterrupted, "interrupted; nothing was created")
+	case <-t.C:
+	}
+	m, err := readMarkerFrom(ctx, st)
+	switch {
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return storageError(st.Root(), err)
+	case err != nil || m.storageUID != storageUID:
+		who := "another init"
+		if err == nil {
+			who = "instance " + m.slug
+		}
+		return withHint(errorf(ErrAlreadyManaged, "storage %s was taken by %s at the same time; it is left to it", st.Root(), who),
+			"choose another location, or connect to that instance")
+	}
+	return nil
+}
+
 // initCloud creates an instance whose default storage is an S3 location:
 // the marker goes into the bucket (written only where no other instance's
 // is, and where .lamindb/ holds nothing else), the metadata into
@@ -335,17 +372,27 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 				"choose another location, or move them away")
 		}
 		storageUID = uid.New(12)
-		body := markerBody(storageUID, is, instUID)
-		if _, perr := st.Put(ctx, markerKey, bytes.NewReader(body), int64(len(body))); perr != nil {
-			return nil, storageError(root, perr)
+		if err = claimCloudMarker(ctx, st, markerBody(storageUID, is, instUID), storageUID); err != nil {
+			return nil, err
 		}
 		defer func() {
 			if err != nil { // the named result: this call failed
-				st.Delete(context.WithoutCancel(ctx), markerKey)
+				// Only our own marker: another init may have taken the key.
+				if m, rerr := readMarkerFrom(context.WithoutCancel(ctx), st); rerr == nil && m.storageUID == storageUID {
+					st.Delete(context.WithoutCancel(ctx), markerKey)
+				}
 			}
 		}()
 	}
 	if o.DB == "" {
+		if merr == nil {
+			// A marker of this instance but no database in the bucket: a live
+			// PostgreSQL instance's storage, or a cut-off init; not ours to take.
+			if _, serr := st.Stat(ctx, dbKey); errors.Is(serr, fs.ErrNotExist) {
+				return nil, withHint(errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s, whose metadata are not in the bucket; it is left untouched", root, m.slug),
+					"connect to that instance (its settings file names its database), or choose another location; if the marker is what a cut-off init left, remove it")
+			}
+		}
 		if err = createCloudSQLite(ctx, is, st, storageUID, user, instUID, opts); err != nil {
 			return nil, err
 		}
@@ -357,7 +404,7 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 		}()
 	} else {
 		var seeded bool
-		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, opts); err != nil {
+		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, merr == nil, opts); err != nil {
 			return nil, err
 		}
 		defer func() {

@@ -1137,7 +1137,6 @@ func (in *Instance) checkBuiltins(reg *registry.Registry, rows []rowInfo, plan *
 // location must hold no managed files and must not be the default.
 func (in *Instance) checkStorageDelete(ctx context.Context, qr querier, rows []rowInfo, plan *Plan) error {
 	for _, r := range rows {
-		root := filepath.FromSlash(r.label)
 		var instUID string
 		if err := qr.QueryRowContext(ctx, `SELECT COALESCE(instance_uid, '') FROM lamindb_storage WHERE id = ?`, r.id).Scan(&instUID); err != nil {
 			return err
@@ -1145,10 +1144,18 @@ func (in *Instance) checkStorageDelete(ctx context.Context, qr querier, rows []r
 		if instUID != in.uid {
 			continue
 		}
-		dir := filepath.Join(root, managedDir)
-		_, objs, err := splitManaged(dir, true)
-		if err != nil && !os.IsNotExist(err) {
-			return errorf(ErrStorage, "list %s: %v", dir, err)
+		dir := joinRoot(r.label, managedDir)
+		var objs []string
+		var err error
+		if isCloudRoot(r.label) {
+			_, objs, err = splitManagedStore(ctx, in.store(r.label))
+		} else if _, objs, err = splitManaged(dir, true); err != nil && !os.IsNotExist(err) {
+			err = errorf(ErrStorage, "list %s: %v", dir, err)
+		} else {
+			err = nil
+		}
+		if err != nil {
+			return err
 		}
 		if len(objs) > 0 {
 			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrNotEmpty, Reason: notEmptyMessage(dir, objs)})
@@ -1168,6 +1175,13 @@ func (in *Instance) checkStorageDelete(ctx context.Context, qr querier, rows []r
 // removeMarkers removes the markers of deleted storage locations this instance managed.
 func (in *Instance) removeMarkers(rows []rowInfo) {
 	for _, r := range rows {
+		if isCloudRoot(r.label) {
+			st := in.store(r.label)
+			if m, err := readMarkerFrom(context.Background(), st); err == nil && m.instanceUID == in.uid {
+				st.Delete(context.Background(), markerKey)
+			}
+			continue
+		}
 		root := filepath.FromSlash(r.label)
 		if m, err := readMarker(markerPath(root)); err == nil && m.instanceUID == in.uid {
 			fault.Remove(markerPath(root))
@@ -1192,7 +1206,7 @@ func (in *Instance) planFiles(ctx context.Context, qr querier, ps *purgeSet, o D
 			return err
 		}
 		f := PlanFile{root: st.Root, key: a.StorageKey(), isDir: a.NFiles != nil || a.OverwriteVersions}
-		f.Path = filepath.Join(filepath.FromSlash(st.Root), filepath.FromSlash(f.key))
+		f.Path = joinRoot(st.Root, f.key)
 		if a.Size != nil {
 			f.Bytes = *a.Size
 		}

@@ -21,14 +21,21 @@ func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgresql://") || strings.HasPrefix(s, "postgres://")
 }
 
-// withoutPassword is the connection string a settings file keeps.
+// withoutPassword is the connection string a settings file keeps: no
+// password in the user part, none as a query parameter.
 func withoutPassword(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
+	if err != nil {
+		return sqldb.RedactDSN(dsn)
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.User(u.User.Username())
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.User(u.User.Username())
+		}
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }
@@ -46,7 +53,11 @@ func openPostgres(ctx context.Context, dsn, slug string, opts Options) (*sqldb.D
 // (made by opening it) and the seed rows, in one transaction that refuses a
 // database which already holds another instance. It reports whether it
 // seeded the rows (false: an earlier, cut-off init of this instance had).
-func createPostgres(ctx context.Context, dsn, slug, storageUID, root string, user UserSettings, instUID string, opts Options) (seeded bool, err error) {
+// With resumeOnly (the storage's marker was there before this init) it only
+// goes on with such an init: a marker of this instance without its rows in
+// this database may be a live instance's whose metadata are elsewhere (the
+// same owner and name, another database), and its storage is not ours.
+func createPostgres(ctx context.Context, dsn, slug, storageUID, root string, user UserSettings, instUID string, resumeOnly bool, opts Options) (seeded bool, err error) {
 	db, err := openPostgres(ctx, dsn, slug, opts)
 	if err != nil {
 		return false, err
@@ -69,6 +80,10 @@ func createPostgres(ctx context.Context, dsn, slug, storageUID, root string, use
 				"each instance needs a database of its own: create one (`createdb NAME`) and pass it with --db")
 		} else if !sqldb.IsNoRows(err) {
 			return err
+		}
+		if resumeOnly {
+			return withHint(errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s, whose metadata are not in %s; it is left untouched", root, slug, sqldb.RedactDSN(dsn)),
+				"connect to that instance (its settings file names its database), or choose another location; if the marker is what a cut-off init left, remove it")
 		}
 		for _, s := range seedRows(storageUID, root, user, instUID, now) {
 			if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {

@@ -130,3 +130,12 @@ func localCopy(ctx context.Context, st blob.Store, key string) (string, error) {
 	}
 	return cache.Path(ctx, st, key)
 }
+
+// joinRoot joins a slash-separated path below a storage root: a local path,
+// or a URL (filepath.Join would fold s3:// into s3:/).
+func joinRoot(root, rel string) string {
+	if isCloudRoot(root) {
+		return strings.TrimSuffix(root, "/") + "/" + rel
+	}
+	return filepath.Join(filepath.FromSlash(root), filepath.FromSlash(rel))
+}

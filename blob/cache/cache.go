@@ -150,9 +150,12 @@ func (c *Cache) Path(ctx context.Context, st blob.Store, key string) (string, er
 	return local, prune(local, want)
 }
 
-// file brings the copy at local of key up to date.
+// file brings the copy at local of key up to date. A copy is current when
+// it has the object's size and exactly the object's modification time, which
+// the download gave it: a copy edited since (newer) or an object replaced
+// since (another time) is downloaded again.
 func (c *Cache) file(ctx context.Context, st blob.Store, key, local string, size int64, mod time.Time) error {
-	if fi, err := os.Stat(local); err == nil && fi.Mode().IsRegular() && fi.Size() == size && !mod.After(fi.ModTime()) {
+	if fi, err := os.Stat(local); err == nil && fi.Mode().IsRegular() && fi.Size() == size && fi.ModTime().Equal(mod) {
 		return nil
 	}
 	dir := filepath.Dir(local)

@@ -105,7 +105,7 @@ func classifyPgError(err error, pe *pgconn.PgError) error {
 	case "25006": // read_only_sql_transaction
 		return errs.Wrap(errs.ErrReadOnly, err, "the PostgreSQL session is read-only: nothing can be changed")
 	case "28P01", "28000": // invalid_password, invalid_authorization_specification
-		return errs.Wrap(errs.ErrDatabase, err, "PostgreSQL refused the login: wrong password, or no such role (%s)", pe.Message)
+		return errs.Wrap(errs.ErrDatabase, err, "PostgreSQL refused the login: wrong password, or no such role (%s); settings files keep no password: set PGPASSWORD or add the server to ~/.pgpass", pe.Message)
 	case "3D000": // invalid_catalog_name
 		return errs.Wrap(errs.ErrNotFound, err, "no such PostgreSQL database (%s)", pe.Message)
 	case "57P01", "57P02", "57P03": // admin_shutdown, crash_shutdown, cannot_connect_now
