@@ -136,17 +136,28 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 			"choose another folder, or move them away")
 	}
 	storageUID := m.storageUID
-	if merr != nil {
-		storageUID = uid.New(12)
-		if err = writeFileExclusive(marker, markerBody(storageUID, is, instUID)); err != nil {
-			return nil, &Error{Class: ErrStorage, Msg: fmt.Sprintf("write the marker %s: %v", marker, err), Err: err}
+	writeMarker := func() error {
+		if err := writeFileExclusive(marker, markerBody(storageUID, is, instUID)); err != nil {
+			return &Error{Class: ErrStorage, Msg: fmt.Sprintf("write the marker %s: %v", marker, err), Err: err}
 		}
 		created = append(created, marker)
+		return nil
+	}
+	if merr != nil {
+		storageUID = uid.New(12)
+		if o.DB == "" {
+			if err = writeMarker(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	fault.Hit(fault.InitAfterMarker)
 	if o.DB != "" {
+		// The database first, the marker after: a marker of this instance
+		// then always means its database holds it, and an init cut off
+		// between the two finds its rows (by this root) and goes on.
 		var seeded bool
-		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, merr == nil, opts); err != nil {
+		if seeded, storageUID, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, merr == nil, opts); err != nil {
 			return nil, err
 		}
 		defer func() {
@@ -155,6 +166,11 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 				dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
 			}
 		}()
+		if merr != nil {
+			if err = writeMarker(); err != nil {
+				return nil, err
+			}
+		}
 	} else {
 		if err = createDatabase(ctx, dbPath, storageUID, root, user, instUID, opts); err != nil {
 			return nil, err
@@ -372,17 +388,27 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 				"choose another location, or move them away")
 		}
 		storageUID = uid.New(12)
-		if err = claimCloudMarker(ctx, st, markerBody(storageUID, is, instUID), storageUID); err != nil {
+	}
+	claimed := false
+	defer func() {
+		if err != nil && claimed { // the named result: this call failed
+			// Only our own marker: another init may have taken the key.
+			if m, rerr := readMarkerFrom(context.WithoutCancel(ctx), st); rerr == nil && m.storageUID == storageUID {
+				st.Delete(context.WithoutCancel(ctx), markerKey)
+			}
+		}
+	}()
+	claim := func() error {
+		if err := claimCloudMarker(ctx, st, markerBody(storageUID, is, instUID), storageUID); err != nil {
+			return err
+		}
+		claimed = true
+		return nil
+	}
+	if o.DB == "" && merr != nil {
+		if err = claim(); err != nil {
 			return nil, err
 		}
-		defer func() {
-			if err != nil { // the named result: this call failed
-				// Only our own marker: another init may have taken the key.
-				if m, rerr := readMarkerFrom(context.WithoutCancel(ctx), st); rerr == nil && m.storageUID == storageUID {
-					st.Delete(context.WithoutCancel(ctx), markerKey)
-				}
-			}
-		}()
 	}
 	if o.DB == "" {
 		if merr == nil {
@@ -403,8 +429,9 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 			}
 		}()
 	} else {
+		// The database first, the marker after (see Init).
 		var seeded bool
-		if seeded, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, merr == nil, opts); err != nil {
+		if seeded, storageUID, err = createPostgres(ctx, o.DB, is.Slug(), storageUID, root, user, instUID, merr == nil, opts); err != nil {
 			return nil, err
 		}
 		defer func() {
@@ -412,6 +439,11 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 				dropPostgres(context.WithoutCancel(ctx), o.DB, is.Slug(), opts)
 			}
 		}()
+		if merr != nil {
+			if err = claim(); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if err = opts.Settings.createInstance(is); err != nil {
 		return nil, err

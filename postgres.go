@@ -52,26 +52,30 @@ func openPostgres(ctx context.Context, dsn, slug string, opts Options) (*sqldb.D
 // createPostgres gives a PostgreSQL database an instance: lamindb's schema
 // (made by opening it) and the seed rows, in one transaction that refuses a
 // database which already holds another instance. It reports whether it
-// seeded the rows (false: an earlier, cut-off init of this instance had).
-// With resumeOnly (the storage's marker was there before this init) it only
-// goes on with such an init: a marker of this instance without its rows in
-// this database may be a live instance's whose metadata are elsewhere (the
-// same owner and name, another database), and its storage is not ours.
-func createPostgres(ctx context.Context, dsn, slug, storageUID, root string, user UserSettings, instUID string, resumeOnly bool, opts Options) (seeded bool, err error) {
+// seeded the rows (false: an earlier, cut-off init of this instance had) and
+// the storage uid the instance has.
+//
+// With resumeOnly (the storage's marker was there before this init: it names
+// storageUID) it only goes on with such an init: a marker of this instance
+// without its rows in this database may be a live instance's whose metadata
+// are elsewhere (the same owner and name, another database), and its storage
+// is not ours. Without (no marker yet: the caller writes it after this), rows
+// of this instance at this very root are an init cut off before its marker.
+func createPostgres(ctx context.Context, dsn, slug, storageUID, root string, user UserSettings, instUID string, resumeOnly bool, opts Options) (seeded bool, uidUsed string, err error) {
 	db, err := openPostgres(ctx, dsn, slug, opts)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	defer db.Close()
 	now := db.Time(opts.Now())
 	err = db.Tx(ctx, func(ctx context.Context, tx *sqldb.Tx) error {
-		seeded = false
+		seeded, uidUsed = false, storageUID
 		var holder, holderUID, holderInstance string
 		err := tx.QueryRowContext(ctx, `SELECT root, uid, COALESCE(instance_uid, '') FROM lamindb_storage ORDER BY id LIMIT 1`).Scan(&holder, &holderUID, &holderInstance)
-		if err == nil && holderUID == storageUID && holderInstance == instUID {
+		if err == nil && holderInstance == instUID && (holderUID == storageUID || !resumeOnly && holder == filepath.ToSlash(root)) {
 			// This very instance, seeded by an init that was cut off before
-			// it wrote the settings (the marker here names the same storage):
-			// the init goes on from there.
+			// it wrote the marker or the settings: the init goes on from there.
+			uidUsed = holderUID
 			return nil
 		}
 		seeded = true
@@ -94,12 +98,12 @@ func createPostgres(ctx context.Context, dsn, slug, storageUID, root string, use
 	})
 	if errors.Is(err, ErrTaken) {
 		// Another init seeded the database between our check and our insert.
-		return false, errorf(ErrAlreadyManaged, "another process made an instance in the database %s meanwhile; it is left untouched", sqldb.RedactDSN(dsn))
+		return false, "", errorf(ErrAlreadyManaged, "another process made an instance in the database %s meanwhile; it is left untouched", sqldb.RedactDSN(dsn))
 	}
 	if err != nil {
-		return false, fmt.Errorf("create the instance's tables in %s: %w", sqldb.RedactDSN(dsn), err)
+		return false, "", fmt.Errorf("create the instance's tables in %s: %w", sqldb.RedactDSN(dsn), err)
 	}
-	return seeded, nil
+	return seeded, uidUsed, nil
 }
 
 // seedStatement is one statement of an instance's seed rows.

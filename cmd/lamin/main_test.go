@@ -151,12 +151,17 @@ func (e *env) exec(extraEnv []string, stdin string, args ...string) result {
 	e.t.Helper()
 	shown := args
 	if postgresBackend() && len(args) > 0 && args[0] == "init" && !slices.Contains(args, "--db") {
-		// The same suites on PostgreSQL: every new instance gets a database
-		// of its own on the test server (transcripts show the command as
-		// the test wrote it).
-		dsn := pgtest.NewInstance(e.t) // the schema cloned from a template: fast
-		pgDatabases.Store(e.storageArg(args), dsn)
-		args = append(slices.Clip(args), "--db", dsn)
+		// The same suites on PostgreSQL: every storage root gets a database
+		// of its own on the test server, the same one when an init of it is
+		// repeated, as a user repeats the command (transcripts show the
+		// command as the test wrote it).
+		root := e.storageArg(args)
+		dsn, ok := pgDatabases.Load(root)
+		if !ok {
+			dsn = pgtest.NewInstance(e.t) // the schema cloned from a template: fast
+			pgDatabases.Store(root, dsn)
+		}
+		args = append(slices.Clip(args), "--db", dsn.(string))
 	}
 	cmd := exec.Command(laminBin, args...)
 	cmd.Dir = e.dir
