@@ -278,3 +278,31 @@ func TestHostile9CloudDeleteFinishedLeavesNoMarker(t *testing.T) {
 		in2.Close()
 	}
 }
+
+// TestHostile9CacheServesEditedCopy: `lamin load` of an S3 artifact prints a
+// path in the cache, and users write to what they are given. The cache
+// takes a copy as fresh when its size matches and the object is not newer
+// than the copy's mtime (blob/cache/cache.go Cache.file: `!mod.After(
+// fi.ModTime())`); an edit in place keeps the size and makes the copy newer,
+// so every later load hands out the edited bytes as the artifact's, with no
+// word. The copy's mtime is set to the object's when downloaded: anything
+// else means it was changed.
+func TestHostile9CacheServesEditedCopy(t *testing.T) {
+	c := newCloudEnv(t)
+	src := c.file("c.txt", "hello\n")
+	art := c.save(src, ln.SaveOptions{Key: "c.txt"})
+	p, err := c.in.Path(c.ctx, art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte("HELLO\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err = c.in.Path(c.ctx, art)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "hello\n" {
+		t.Errorf("load returned %q from the cache, the artifact holds %q", b, "hello\n")
+	}
+}
