@@ -288,7 +288,7 @@ func TestHostile9CloudDeleteFinishedLeavesNoMarker(t *testing.T) {
 // word. The copy's mtime is set to the object's when downloaded: anything
 // else means it was changed.
 func TestHostile9CacheServesEditedCopy(t *testing.T) {
-	c := newCloudEnv(t)
+	c := newCloudEnv(t, "postgres")
 	src := c.file("c.txt", "hello\n")
 	art := c.save(src, ln.SaveOptions{Key: "c.txt"})
 	p, err := c.in.Path(c.ctx, art)
