@@ -298,10 +298,17 @@ func lockFolder(dir string) (unlock func(), err error) {
 var markerSettle = time.Second
 
 // claimCloudMarker writes the marker of a new instance into object storage,
-// which has no create-if-absent: it writes, waits markerSettle, and reads the
+// which has no create-if-absent: it looks that there is none (again: the
+// first look may be seconds old), writes, waits markerSettle, and reads the
 // marker back. Of inits racing for one location, every one but the last
 // writer sees another's marker and refuses; the last one sees its own.
 func claimCloudMarker(ctx context.Context, st blob.Store, body []byte, storageUID string) error {
+	if m, err := readMarkerFrom(ctx, st); err == nil {
+		return withHint(errorf(ErrAlreadyManaged, "storage %s was taken by instance %s meanwhile; it is left to it", st.Root(), m.slug),
+			"choose another location, or connect to that instance")
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return storageError(st.Root(), err)
+	}
 	if _, err := st.Put(ctx, markerKey, bytes.NewReader(body), int64(len(body))); err != nil {
 		return storageError(st.Root(), err)
 	}
