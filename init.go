@@ -67,25 +67,11 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 			return nil, errorf(ErrInvalid, `Please pass a folder name that does not end or contain ".lamindb"`)
 		}
 	}
-	name := o.Name
-	if name == "" {
-		name = strings.ToLower(filepath.Base(root))
-	}
-	if err := ValidateInstanceName(name); err != nil {
+	is, user, err := newInstanceSettings(o, root, opts)
+	if err != nil {
 		return nil, err
 	}
-	user, loggedIn := opts.Settings.User()
-	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
-	if o.DB != "" {
-		is.DB, is.dsn = withoutPassword(o.DB), o.DB
-	}
 	instUID := uid.InstanceUID(is.ID)
-	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
-		return nil, opts.Settings.nameTaken(is)
-	}
-	if !loggedIn {
-		opts.Notify.say(LevelWarning, "using anonymous user (to identify, call: lamin login)")
-	}
 
 	// What this call made, removed again if it fails: files, and folders only
 	// while empty, so that a concurrent init's work is never touched.
@@ -191,6 +177,31 @@ func Init(ctx context.Context, o InitOptions) (in *Instance, err error) {
 	}
 	opts.Notify.say(LevelImportant, "initialized lamindb: %s", is.Slug())
 	return in, nil
+}
+
+// newInstanceSettings names a new instance (by default the storage's last
+// path component, lower-cased), refuses a name taken in the settings folder,
+// and warns when nobody is logged in.
+func newInstanceSettings(o InitOptions, root string, opts Options) (InstanceSettings, UserSettings, error) {
+	name := o.Name
+	if name == "" {
+		name = strings.ToLower(path.Base(strings.TrimPrefix(filepath.ToSlash(root), "s3://")))
+	}
+	if err := ValidateInstanceName(name); err != nil {
+		return InstanceSettings{}, UserSettings{}, err
+	}
+	user, loggedIn := opts.Settings.User()
+	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
+	if o.DB != "" {
+		is.DB, is.dsn = withoutPassword(o.DB), o.DB
+	}
+	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
+		return InstanceSettings{}, UserSettings{}, opts.Settings.nameTaken(is)
+	}
+	if !loggedIn {
+		opts.Notify.say(LevelWarning, "using anonymous user (to identify, call: lamin login)")
+	}
+	return is, user, nil
 }
 
 // initPrefix names the database while init builds it.
@@ -348,25 +359,11 @@ func initCloud(ctx context.Context, o InitOptions, opts Options) (in *Instance, 
 	if err != nil {
 		return nil, err
 	}
-	name := o.Name
-	if name == "" {
-		name = strings.ToLower(path.Base(strings.TrimPrefix(root, "s3://")))
-	}
-	if err := ValidateInstanceName(name); err != nil {
+	is, user, err := newInstanceSettings(o, root, opts)
+	if err != nil {
 		return nil, err
 	}
-	user, loggedIn := opts.Settings.User()
-	is := InstanceSettings{Owner: user.Handle, Name: name, StorageRoot: root, ID: uid.InstanceID(user.Handle, name)}
-	if o.DB != "" {
-		is.DB, is.dsn = withoutPassword(o.DB), o.DB
-	}
 	instUID := uid.InstanceUID(is.ID)
-	if _, err := os.Stat(opts.Settings.instanceFile(is.Owner, is.Name)); err == nil {
-		return nil, opts.Settings.nameTaken(is)
-	}
-	if !loggedIn {
-		opts.Notify.say(LevelWarning, "using anonymous user (to identify, call: lamin login)")
-	}
 	if err := checkStore(ctx, st); err != nil {
 		return nil, err
 	}
