@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	ln "github.com/lamindb-go/lamindb"
-	"github.com/lamindb-go/lamindb/internal/sqldb/pgtest"
+	"github.com/lamindb-go/lamindb/internal/testbackend"
 )
 
 // messages records what the library says, as the CLI would print it.
@@ -37,15 +37,17 @@ func (m *messages) has(sub string) bool {
 
 func (m *messages) reset() { m.mu.Lock(); m.lines = nil; m.mu.Unlock() }
 
-// env is a fresh instance in a temp folder with its own settings.
+// env is a fresh instance with its own settings, on the backends the suites
+// run on (testbackend: SQLite or PostgreSQL, a local folder or S3).
 type env struct {
-	t    *testing.T
-	ctx  context.Context
-	dir  string
-	root string
-	opts ln.Options
-	msgs *messages
-	in   *ln.Instance
+	t     *testing.T
+	ctx   context.Context
+	dir   string // scratch folder (sources, settings, cache)
+	root  string // storage root: a path or s3://bucket/test-delete
+	files *testbackend.Files
+	opts  ln.Options
+	msgs  *messages
+	in    *ln.Instance
 }
 
 func newEnv(t *testing.T) *env {
@@ -53,7 +55,8 @@ func newEnv(t *testing.T) *env {
 	dir := t.TempDir()
 	t.Setenv("LAMIN_CACHE_DIR", filepath.Join(dir, "cache"))
 	m := &messages{}
-	e := &env{t: t, ctx: context.Background(), dir: dir, root: filepath.Join(dir, "test-delete"), msgs: m,
+	root := testbackend.Root(t, dir, "test-delete")
+	e := &env{t: t, ctx: context.Background(), dir: dir, root: root, files: testbackend.Open(t, root), msgs: m,
 		opts: ln.Options{Settings: ln.Settings{Dir: filepath.Join(dir, "settings")}, Notify: m.notify}}
 	in, err := ln.Init(e.ctx, ln.InitOptions{Options: e.opts, Storage: e.root, DB: testDB(t)})
 	if err != nil {
@@ -105,49 +108,31 @@ func (e *env) get(uid string) ln.Record {
 	return r
 }
 
+// managedFiles lists the artifacts' files and folders in .lamindb/ and
+// what working folders hold (testbackend.Files.Managed).
 func (e *env) managedFiles() []string {
 	e.t.Helper()
-	entries, err := os.ReadDir(filepath.Join(e.root, ".lamindb"))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []string
-	for _, x := range entries {
-		if x.Name() == "storage_uid.txt" || strings.HasPrefix(x.Name(), "lamin.db") || x.Name() == ".staging" || x.Name() == ".quarantine" {
-			continue
-		}
-		out = append(out, x.Name())
-	}
-	return out
+	return e.files.Managed()
 }
 
 // testDB is the database a test instance gets: "" (SQLite in its storage)
 // by default; with LAMIN_TEST_DB=postgres a fresh PostgreSQL database on the
 // test server (pgtest), so that the same suites run on both.
-func testDB(t *testing.T) string {
-	t.Helper()
-	switch db := os.Getenv("LAMIN_TEST_DB"); db {
-	case "", "sqlite":
-		return ""
-	case "postgres":
-		return pgtest.NewInstance(t) // the schema cloned from a template: fast
-	default:
-		t.Fatalf("LAMIN_TEST_DB=%s: want sqlite or postgres", db)
-		return ""
-	}
-}
+func testDB(t *testing.T) string { t.Helper(); return testbackend.DB(t) }
 
 // sqliteBackend reports whether test instances keep their metadata in SQLite.
-func sqliteBackend() bool { return os.Getenv("LAMIN_TEST_DB") != "postgres" }
+func sqliteBackend() bool { return !testbackend.Postgres() }
 
 // onSQLite skips a test of what only SQLite has: its database file, written
 // by hand as another program would.
 func onSQLite(t *testing.T) {
 	t.Helper()
-	if !sqliteBackend() {
-		t.Skip("writes SQLite's database file by hand")
-	}
+	testbackend.SQLiteOnly(t, "writes SQLite's database file by hand")
+	localOnly(t, "writes SQLite's database file in the storage folder by hand")
 }
+
+// localOnly skips a test of what only a local storage folder has.
+func localOnly(t *testing.T, why string) { t.Helper(); testbackend.LocalOnly(t, why) }
 
 func yes(string) bool { return true }
 func no(string) bool  { return false }

@@ -9,14 +9,12 @@ import (
 	"testing"
 
 	ln "github.com/lamindb-go/lamindb"
+	"github.com/lamindb-go/lamindb/internal/testbackend"
 )
 
 func TestInit(t *testing.T) {
 	e := newEnv(t)
-	marker, err := os.ReadFile(filepath.Join(e.root, ".lamindb", "storage_uid.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	marker := e.files.Read(".lamindb/storage_uid.txt")
 	for _, want := range []string{"creation info:", "instance_slug=anonymous/test-delete",
 		"instance_id=596e0621240c5129b0430f15f441fc0c", "instance_uid=5qkTiyJvjEZv"} {
 		if !strings.Contains(string(marker), want) {
@@ -45,7 +43,7 @@ func TestInit(t *testing.T) {
 		{"space", "aaaaaaaaaaaa", "name", "all"},
 		{"user", "00000000", "handle", "anonymous"},
 		{"storage", e.in.DefaultStorage().UID, "instance_uid", "5qkTiyJvjEZv"},
-		{"storage", e.in.DefaultStorage().UID, "type", "local"},
+		{"storage", e.in.DefaultStorage().UID, "type", map[bool]string{false: "local", true: "s3"}[testbackend.S3()]},
 		{"storage", e.in.DefaultStorage().UID, "root", filepath.ToSlash(e.root)},
 	} {
 		t.Run(tc.registry+"/"+tc.field, func(t *testing.T) {
@@ -83,7 +81,7 @@ func TestInstanceErrors(t *testing.T) {
 			return err
 		}, ln.ErrAlreadyManaged, "already managed by instance anonymous/test-delete"},
 		{"root inside .lamindb", func() error {
-			_, err := ln.Init(ctx, ln.InitOptions{Options: e.opts, Storage: filepath.Join(e.root, ".lamindb", "x")})
+			_, err := ln.Init(ctx, ln.InitOptions{Options: e.opts, Storage: e.files.Join(".lamindb/x")})
 			return err
 		}, ln.ErrInvalid, `does not end or contain ".lamindb"`},
 		{"slash in name", func() error {
@@ -112,7 +110,7 @@ func TestInstanceErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := os.Stat(filepath.Join(e.root, ".lamindb", "lamin.db")); err != nil && sqliteBackend() {
+	if !e.files.Exists(".lamindb/lamin.db") && sqliteBackend() {
 		t.Fatal("a refused operation removed the database")
 	}
 }
@@ -121,24 +119,24 @@ func TestDeleteInstanceRefusedWhileNotEmpty(t *testing.T) {
 	e := newEnv(t)
 	a := e.save(e.file("a.txt", "a"), ln.SaveOptions{Key: "a.txt"})
 	// A real-path file outside .lamindb/ does not block.
-	os.WriteFile(filepath.Join(e.root, "notes.txt"), []byte("mine"), 0o644)
+	e.files.Write("notes.txt", "mine")
 	e.in.Close()
 	_, err := ln.DeleteInstance(e.ctx, "test-delete", ln.DeleteInstanceOptions{Options: e.opts, Force: true})
-	want := "'" + filepath.Join(e.root, ".lamindb") + "' contains 1 objects:\n" + filepath.Join(e.root, ".lamindb", a.UID+".txt") +
+	want := "'" + e.files.Join(".lamindb") + "' contains 1 objects:\n" + e.files.Join(".lamindb/"+a.UID+".txt") +
 		"\ndelete them prior to deleting the storage location"
 	if !errors.Is(err, ln.ErrNotEmpty) || ln.ExitCode(err) != ln.ExitRefused || err.Error() != want {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
-	os.Remove(filepath.Join(e.root, ".lamindb", a.UID+".txt"))
+	e.files.Remove(".lamindb/" + a.UID + ".txt")
 	if _, err := ln.DeleteInstance(e.ctx, "test-delete", ln.DeleteInstanceOptions{Options: e.opts, Confirm: func(p string) bool {
 		return p == "Are you sure you want to delete instance anonymous/test-delete? (y/n) "
 	}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(e.root, ".lamindb")); !errors.Is(err, os.ErrNotExist) {
+	if e.files.Exists(".lamindb") {
 		t.Error(".lamindb remains")
 	}
-	if _, err := os.Stat(filepath.Join(e.root, "notes.txt")); err != nil {
+	if !e.files.Exists("notes.txt") {
 		t.Error("a user file outside .lamindb was removed")
 	}
 	log, _ := os.ReadFile(filepath.Join(e.dir, "settings", "deleted-instances.log"))
@@ -160,7 +158,7 @@ func TestLoginAndConnect(t *testing.T) {
 	ctx := context.Background()
 	opts := ln.Options{Settings: s}
 	for _, n := range []string{"one", "two"} {
-		in, err := ln.Init(ctx, ln.InitOptions{Options: opts, Storage: filepath.Join(dir, n)})
+		in, err := ln.Init(ctx, ln.InitOptions{Options: opts, Storage: testbackend.Root(t, dir, n), DB: testDB(t)})
 		if err != nil {
 			t.Fatal(err)
 		}

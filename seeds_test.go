@@ -34,9 +34,9 @@ func TestSeed2025(t *testing.T) {
 		*a.NObservations != 2 || a.BranchID != 1 || !a.IsLatest || a.Key != nil || *a.HashType != "md5" {
 		t.Fatalf("saved artifact = %s", a)
 	}
-	stored := filepath.Join(e.root, ".lamindb", a.UID+".parquet")
-	if _, err := os.Stat(stored); err != nil {
-		t.Fatalf("bytes not at %s: %v", stored, err)
+	stored := ".lamindb/" + a.UID + ".parquet"
+	if !e.files.Exists(stored) {
+		t.Fatalf("bytes not at %s", e.files.Join(stored))
 	}
 	if e.count(ln.DefaultBranch) != 1 {
 		t.Fatal("artifact not listed")
@@ -49,8 +49,8 @@ func TestSeed2025(t *testing.T) {
 	if !e.msgs.has("! moved record to trash (branch_id = -1): Artifact(uid='"+a.UID+"'") || !e.msgs.has("branch_id=-1") {
 		t.Errorf("trash message: %v", e.msgs.lines)
 	}
-	if _, err := os.Stat(stored); err != nil {
-		t.Errorf("trash removed the bytes: %v", err)
+	if !e.files.Exists(stored) {
+		t.Errorf("trash removed the bytes")
 	}
 	if n := e.count(ln.DefaultBranch); n != 0 {
 		t.Errorf("default list after trash has %d rows", n)
@@ -100,8 +100,8 @@ func TestSeed2025(t *testing.T) {
 	if _, err := ln.DeleteInstance(e.ctx, "test-delete", ln.DeleteInstanceOptions{Options: e.opts, Force: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(e.root); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("storage root still there: %v", err)
+	if !e.files.Gone() {
+		t.Errorf("storage root still there: %v", e.files.List(".lamindb"))
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, "settings", "instance--anonymous--test-delete.env")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("instance settings file still there")
