@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -236,13 +237,17 @@ func (in *Instance) insertRecord(ctx context.Context, regName string, insert fun
 	return rec, nil
 }
 
-// CreateStorage registers a local folder as a storage location managed by this
-// instance (its marker file says so); a root managed by another instance is
-// refused. A folder already registered, under any path that leads to it
+// CreateStorage registers a local folder or an S3 location
+// (s3://bucket[/prefix]) as a storage location managed by this instance (its
+// marker file says so); a root managed by another instance is refused. A
+// location already registered, for a folder under any path that leads to it
 // (its marker says which storage it is), is returned as it is.
 func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, error) {
+	if isCloudRoot(root) {
+		return in.createCloudStorage(ctx, strings.TrimSuffix(root, "/"))
+	}
 	if strings.Contains(root, "://") {
-		return Record{}, errorf(ErrInvalid, "storage %s: only local folders are supported so far", root)
+		return Record{}, errorf(ErrInvalid, "storage %s: local folders and s3:// locations are supported", root)
 	}
 	if strings.TrimSpace(root) == "" {
 		return Record{}, errorf(ErrInvalid, "pass the folder of the storage location")
@@ -298,6 +303,64 @@ func (in *Instance) CreateStorage(ctx context.Context, root string) (Record, err
 		}
 		for i := len(dirs) - 1; i >= 0; i-- {
 			os.Remove(dirs[i])
+		}
+		return Record{}, err
+	}
+	in.forgetStorages()
+	return rec, nil
+}
+
+// createCloudStorage registers an S3 location: its marker is claimed in the
+// bucket as an init claims it (look, write, settle, read back), then the row
+// is inserted; a marker it wrote is removed again when the row cannot be.
+func (in *Instance) createCloudStorage(ctx context.Context, root string) (Record, error) {
+	if strings.Contains(root, managedDir) {
+		return Record{}, errorf(ErrInvalid, `Please pass a location that does not end or contain ".lamindb"`)
+	}
+	if err := checkName("storage root", root); err != nil {
+		return Record{}, err
+	}
+	st, err := openStore(root)
+	if err != nil {
+		return Record{}, err
+	}
+	root = st.Root() // normalized: s3://bucket/prefix
+	reg := in.Records("storage").reg
+	if s, err := in.storageByRoot(ctx, in.db, root); err == nil {
+		in.opts.Notify.say(LevelImportant, "returning existing storage location %s", s.Root)
+		return (&Query{in: in, reg: reg}).getByID(ctx, in.db, s.ID)
+	} else if !errors.Is(err, ErrNotFound) {
+		return Record{}, err
+	}
+	if err := checkStore(ctx, st); err != nil {
+		return Record{}, err
+	}
+	storageUID := uid.New(12)
+	m, err := readMarkerFrom(ctx, st)
+	switch {
+	case err == nil && m.instanceUID != in.uid:
+		return Record{}, errorf(ErrAlreadyManaged, "storage %s is already managed by instance %s (uid %s)", root, m.slug, m.instanceUID)
+	case err == nil:
+		// This instance's marker without its row (a storage delete cut off
+		// after its commit): the location is ours, take it back.
+		storageUID = m.storageUID
+	case !errors.Is(err, fs.ErrNotExist):
+		return Record{}, storageError(root, err)
+	default:
+		if err := claimCloudMarker(ctx, st, markerBody(storageUID, in.settings, in.uid), storageUID); err != nil {
+			return Record{}, err
+		}
+	}
+	rec, err := in.insertRecord(ctx, "storage", func(ctx context.Context, tx *sqldb.Tx) (int64, error) {
+		now := in.now()
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO lamindb_storage (uid, root, type, region, instance_uid, created_by_id, created_at, updated_at) VALUES (?, ?, 's3', ?, ?, ?, ?, ?) RETURNING id`,
+			storageUID, root, storageRegion(root), in.uid, in.user.ID, now, now).Scan(&id)
+		return id, err
+	})
+	if err != nil {
+		if m.storageUID != storageUID { // the marker is the one this call wrote
+			st.Delete(context.WithoutCancel(ctx), markerKey)
 		}
 		return Record{}, err
 	}

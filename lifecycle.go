@@ -34,6 +34,12 @@ type DeleteOptions struct {
 	// Confirm asks the user a y/n question; nil refuses questions with ErrConfirmationNeeded.
 	// It is called with no transaction open: a person may take their time.
 	Confirm func(prompt string) bool
+	// Answered is a plan whose questions Plan.Ask put (planned by
+	// Query.Questions on this instance or another open of it, such as a
+	// read-only one, closed before asking): the delete asks nothing, acts on the records the questions
+	// were about with the answers given, and changes nothing (ErrChanged)
+	// if they changed since.
+	Answered *Plan
 
 	onlyLinks bool // refuse a purge that would delete other records along (runCleanup)
 }
@@ -59,6 +65,8 @@ type Plan struct {
 	Cleanup []PlanRecord `json:"cleanup,omitempty"`
 	// noCleanup says why the run cleanup deletes nothing.
 	noCleanup string
+	// confirm is the question a permanent delete needs ("": none).
+	confirm string
 }
 
 // PlanRecord is one record in a plan.
@@ -340,7 +348,7 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 		}
 		return d.plan, nil
 	}
-	var asked *Plan
+	asked := o.Answered
 	confirmed := o.Permanent || o.Yes
 	for {
 		var d *deletion
@@ -410,36 +418,81 @@ func (q *Query) Delete(ctx context.Context, o DeleteOptions) (*Plan, error) {
 	}
 }
 
+// Questions plans a delete as Delete would, changing nothing, and returns
+// the plan with the questions it needs (none, when it needs none), which
+// Plan.Ask puts, for a later Delete with DeleteOptions.Answered. Asking
+// needs no open instance: a command on an instance whose open holds a lock
+// (SQLite in a bucket: InstanceSettings.LocksWhileOpen) plans on a
+// read-only open and closes it before it asks, so that no writer waits for
+// a person at a prompt.
+func (q *Query) Questions(ctx context.Context, o DeleteOptions) (*Plan, error) {
+	if o.Storage != "" && o.Storage != "keep" && o.Storage != "delete" {
+		return nil, errorf(ErrInvalid, "--storage takes keep or delete, not %q", o.Storage)
+	}
+	if q.err != nil {
+		return nil, q.err
+	}
+	in, reg := q.in, q.reg
+	rows, err := q.targets(ctx, in.db, DefaultBranch)
+	if err != nil {
+		return nil, err
+	}
+	d, err := in.planDelete(ctx, in.db, reg, rows, o, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := blockedError(reg, d.plan, "delete"); err != nil {
+		return d.plan, err
+	}
+	d.setQuestions(reg, q.uid != "" || q.key != "", o.Permanent || o.Yes)
+	return d.plan, nil
+}
+
 // needsConfirmation reports whether a permanent delete from the trash must be confirmed.
 func (d *deletion) needsConfirmation(reg *registry.Registry, confirmed bool) bool {
 	return len(d.purge.records) > 0 && reg.Trashable && !confirmed
 }
 
-// ask puts the questions of a delete, before anything changes: the
-// confirmation of a permanent delete (one for the whole set) and, with it, whether
-// files at real paths go too. The answers are recorded in the plan.
+// ask puts the questions of a delete, before anything changes (see
+// Plan.Ask); they are recorded in the plan.
+func (in *Instance) ask(ctx context.Context, d *deletion, reg *registry.Registry, single, confirmed bool, o DeleteOptions) error {
+	d.setQuestions(reg, single, confirmed)
+	return d.plan.Ask(ctx, o)
+}
+
+// setQuestions records in the plan the confirmation a permanent delete
+// needs, if any; the files to ask about are the plan's files marked "ask".
+func (d *deletion) setQuestions(reg *registry.Registry, single, confirmed bool) {
+	d.plan.confirm = ""
+	if !d.needsConfirmation(reg, confirmed) {
+		return
+	}
+	if single {
+		d.plan.confirm = fmt.Sprintf("%s %s is already in trash! Are you sure you want to delete it from your database? You can't undo this action. (y/n) ", reg.Class, d.purge.records[0].uid)
+	} else {
+		d.plan.confirm = fmt.Sprintf("%d %s records (%s in storage) are in the trash! Are you sure you want to delete them from your database? You can't undo this action. (y/n) ",
+			len(d.purge.records), reg.Class, humanBytes(d.plan.Bytes))
+	}
+}
+
+// Ask puts the questions of a plan made by Query.Questions (o.Confirm): the
+// confirmation of a permanent delete (one for the whole set) and, with it,
+// whether files at real paths go too. The answers are recorded in the plan,
+// for Delete with DeleteOptions.Answered. It needs no open instance.
 //
 // A context that ends while a question is open (Ctrl-C at the prompt) cancels
 // the whole command: ErrCancelled, and nothing changes.
-func (in *Instance) ask(ctx context.Context, d *deletion, reg *registry.Registry, single, confirmed bool, o DeleteOptions) error {
-	plan := d.plan
-	if d.needsConfirmation(reg, confirmed) {
-		var prompt string
-		if single {
-			prompt = fmt.Sprintf("%s %s is already in trash! Are you sure you want to delete it from your database? You can't undo this action. (y/n) ", reg.Class, d.purge.records[0].uid)
-		} else {
-			prompt = fmt.Sprintf("%d %s records (%s in storage) are in the trash! Are you sure you want to delete them from your database? You can't undo this action. (y/n) ",
-				len(d.purge.records), reg.Class, humanBytes(plan.Bytes))
-		}
-		if err := askYes(ctx, o.Confirm, prompt, "the permanent delete"); err != nil {
+func (p *Plan) Ask(ctx context.Context, o DeleteOptions) error {
+	if p.confirm != "" {
+		if err := askYes(ctx, o.Confirm, p.confirm, "the permanent delete"); err != nil {
 			return err
 		}
 	}
-	if plan.anyFile("ask") {
+	if p.anyFile("ask") {
 		decision := "keep"
 		if o.Confirm != nil {
 			var paths []string
-			for _, f := range plan.Files {
+			for _, f := range p.Files {
 				if f.Action == "ask" {
 					paths = append(paths, f.Path)
 				}
@@ -456,7 +509,7 @@ func (in *Instance) ask(ctx context.Context, d *deletion, reg *registry.Registry
 				decision = "delete"
 			}
 		}
-		plan.decideFiles(decision)
+		p.decideFiles(decision)
 	}
 	return nil
 }

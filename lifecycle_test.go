@@ -12,7 +12,7 @@ import (
 
 	ln "github.com/lamindb-go/lamindb"
 	"github.com/lamindb-go/lamindb/blob"
-	"github.com/lamindb-go/lamindb/blob/local"
+	"github.com/lamindb-go/lamindb/internal/testbackend"
 )
 
 func TestDeleteConfirmation(t *testing.T) {
@@ -166,20 +166,20 @@ func TestProtections(t *testing.T) {
 
 func TestStorageSwitchAndDelete(t *testing.T) {
 	e := newEnv(t)
-	other := filepath.Join(e.dir, "other")
+	other := testbackend.Root(t, e.dir, "other")
 	if _, err := e.in.CreateStorage(e.ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(other, ".lamindb", "storage_uid.txt")); err != nil {
-		t.Fatalf("marker: %v", err)
+	if !testbackend.Open(t, other).Exists(".lamindb/storage_uid.txt") {
+		t.Fatalf("no marker at %s", other)
 	}
 	first := e.in.DefaultStorage()
 	if err := e.in.SetDefaultStorage(e.ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	a := e.save(e.file("a.txt", "a"), ln.SaveOptions{Key: "a.txt"})
-	if _, err := os.Stat(filepath.Join(other, ".lamindb", a.UID+".txt")); err != nil {
-		t.Fatalf("not saved to the new default: %v", err)
+	if !testbackend.Open(t, other).Exists(".lamindb/" + a.UID + ".txt") {
+		t.Fatalf("not saved to the new default")
 	}
 	// The old location is no longer the default and holds nothing managed, but
 	// it holds the instance's database: it stays.
@@ -187,7 +187,7 @@ func TestStorageSwitchAndDelete(t *testing.T) {
 		t.Fatalf("delete the storage holding the database: %v", err)
 	}
 	// An empty extra location can go, and its marker with it.
-	empty := filepath.Join(e.dir, "empty")
+	empty := testbackend.Root(t, e.dir, "empty")
 	rec, err := e.in.CreateStorage(e.ctx, empty)
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestStorageSwitchAndDelete(t *testing.T) {
 	if _, err := e.in.Records("storage").UID(rec.UID()).Delete(e.ctx, ln.DeleteOptions{}); err != nil {
 		t.Fatalf("delete an empty storage: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(empty, ".lamindb", "storage_uid.txt")); !errors.Is(err, os.ErrNotExist) {
+	if testbackend.Open(t, empty).Exists(".lamindb/storage_uid.txt") {
 		t.Error("marker of the deleted storage remains")
 	}
 }
@@ -340,7 +340,7 @@ func TestPurgeStorageFailureIsRetried(t *testing.T) {
 	e.in.Close()
 	fail := true
 	opts := e.opts
-	opts.Store = func(root string) blob.Store { return failingStore{local.New(root), &fail} }
+	opts.Store = func(root string) blob.Store { return failingStore{testbackend.Open(t, root).Store(), &fail} }
 	in, err := ln.Open(e.ctx, "test-delete", opts)
 	if err != nil {
 		t.Fatal(err)
@@ -368,7 +368,7 @@ func TestPurgeStorageFailureIsRetried(t *testing.T) {
 	if err != nil || !r.OK() {
 		t.Errorf("after reopen: %+v", r)
 	}
-	if _, err := os.Stat(filepath.Join(e.root, ".lamindb", a.UID+".txt")); !errors.Is(err, os.ErrNotExist) {
+	if e.files.Exists(".lamindb/" + a.UID + ".txt") {
 		t.Error("bytes not deleted on reopen")
 	}
 }
@@ -376,9 +376,9 @@ func TestPurgeStorageFailureIsRetried(t *testing.T) {
 func TestForeignStorageGuard(t *testing.T) {
 	e := newEnv(t)
 	// A second instance registers a file of its own storage root in place...
-	other := &env{t: t, ctx: e.ctx, dir: e.dir, root: filepath.Join(e.dir, "other"), msgs: &messages{},
+	other := &env{t: t, ctx: e.ctx, dir: e.dir, root: testbackend.Root(t, e.dir, "other"), msgs: &messages{},
 		opts: ln.Options{Settings: ln.Settings{Dir: filepath.Join(e.dir, "settings2")}}}
-	oin, err := ln.Init(e.ctx, ln.InitOptions{Options: other.opts, Storage: other.root})
+	oin, err := ln.Init(e.ctx, ln.InitOptions{Options: other.opts, Storage: other.root, DB: testDB(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +442,7 @@ func TestSaveManyWriteFailure(t *testing.T) {
 	e.in.Close()
 	n, calls := 2, 0
 	opts := e.opts
-	opts.Store = func(root string) blob.Store { return failingWrites{local.New(root), &n, &calls} }
+	opts.Store = func(root string) blob.Store { return failingWrites{testbackend.Open(t, root).Store(), &n, &calls} }
 	in, err := ln.Open(e.ctx, "test-delete", opts)
 	if err != nil {
 		t.Fatal(err)
@@ -510,9 +510,10 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 	e := newEnv(t)
 	a := e.save(e.file("a.txt", "a"), ln.SaveOptions{Key: "a.txt"})
 	b := e.save(e.file("b.txt", "b"), ln.SaveOptions{Key: "b.txt"})
-	orphan := filepath.Join(e.root, ".lamindb", "0000000000000000ZZZZ.txt")
-	os.WriteFile(orphan, []byte("nobody's"), 0o644)
-	os.Remove(filepath.Join(e.root, ".lamindb", b.UID+".txt"))
+	orphanKey := ".lamindb/0000000000000000ZZZZ.txt"
+	orphan := e.files.Join(orphanKey)
+	e.files.Write(orphanKey, "nobody's")
+	e.files.Remove(".lamindb/" + b.UID + ".txt")
 	r, err := e.in.Check(e.ctx, ln.CheckOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -525,15 +526,15 @@ func TestCheckFindsAndRepairs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(orphan); err != nil || !strings.Contains(strings.Join(r.Repaired, "\n"), "within the grace period") {
-		t.Errorf("repair touched a young file: %v %v", err, r.Repaired)
+	if !e.files.Exists(orphanKey) || !strings.Contains(strings.Join(r.Repaired, "\n"), "within the grace period") {
+		t.Errorf("repair touched a young file: %v", r.Repaired)
 	}
 	// Older than the grace period: quarantined, not deleted.
 	r, err = e.in.Check(e.ctx, ln.CheckOptions{Repair: true, Grace: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(orphan); !errors.Is(err, os.ErrNotExist) {
+	if e.files.Exists(orphanKey) {
 		t.Error("repair left the orphan file")
 	}
 	if !strings.Contains(strings.Join(r.Repaired, "\n"), "quarantined "+orphan) || len(r.Remaining.Quarantined) != 1 {

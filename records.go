@@ -212,6 +212,14 @@ func scanStorage(row sqldb.Scanner) (Storage, error) {
 // storageByRoot finds a registered storage location by its root folder: by
 // the marker the folder holds (its identity), else by the resolved path.
 func (in *Instance) storageByRoot(ctx context.Context, q querier, root string) (Storage, error) {
+	if isCloudRoot(root) {
+		// An S3 location has one spelling (no symbolic links, no relative paths).
+		s, err := scanStorage(q.QueryRowContext(ctx, `SELECT `+storageCols+` FROM lamindb_storage WHERE root = ?`, strings.TrimSuffix(root, "/")))
+		if sqldb.IsNoRows(err) {
+			return Storage{}, errorf(ErrNotFound, "no storage location with root %s", root)
+		}
+		return s, err
+	}
 	resolved, err := resolvePath(filepath.FromSlash(root))
 	if err != nil {
 		return Storage{}, invalid(err)

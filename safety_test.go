@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	ln "github.com/lamindb-go/lamindb"
+	"github.com/lamindb-go/lamindb/internal/testbackend"
 )
 
 // open opens the env's instance a second time, as another process would.
@@ -141,10 +139,12 @@ func TestConcurrentPurges(t *testing.T) {
 // (run under -race: the default storage is read under its lock).
 func TestSaveKeepsItsStorage(t *testing.T) {
 	e := newEnv(t)
-	second := filepath.Join(e.dir, "second")
-	if _, err := e.in.CreateStorage(e.ctx, second); err != nil {
+	second := testbackend.Root(t, e.dir, "second")
+	rec, err := e.in.CreateStorage(e.ctx, second)
+	if err != nil {
 		t.Fatal(err)
 	}
+	roots := map[int64]*testbackend.Files{e.in.DefaultStorage().ID: e.files, rec.ID(): testbackend.Open(t, second)}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range 20 {
@@ -176,13 +176,9 @@ func TestSaveKeepsItsStorage(t *testing.T) {
 	}
 	wg.Wait()
 	for _, a := range arts {
-		p, err := e.in.Path(e.ctx, a)
-		if err != nil {
-			t.Errorf("%s: %v", a.UID, err)
-			continue
-		}
-		if _, err := os.Stat(p); err != nil || (!strings.HasPrefix(p, e.root+string(filepath.Separator)) && !strings.HasPrefix(p, second)) {
-			t.Errorf("%s: bytes at %s: %v", a.UID, p, err)
+		// The bytes are in the storage its row names.
+		if f := roots[a.StorageID]; f == nil || !f.Exists(a.StorageKey()) {
+			t.Errorf("%s: storage %d does not hold its bytes", a.UID, a.StorageID)
 		}
 	}
 	if r, err := e.in.Check(e.ctx, ln.CheckOptions{}); err != nil || !r.OK() {

@@ -57,6 +57,12 @@ type InstanceSettings struct {
 	env map[string]string
 }
 
+// LocksWhileOpen reports whether opening the instance for writing takes a
+// lock that other writers wait for until it is closed: lamindb's exclusion
+// lock of a SQLite database kept in a bucket. Such an open must not wait
+// for a person (see Query.Ask).
+func (s InstanceSettings) LocksWhileOpen() bool { return s.DB == "" && isCloudRoot(s.StorageRoot) }
+
 // DBLocation is where the instance's metadata lives, for people to read: the
 // SQLite file in its storage, or the PostgreSQL database without a password.
 func (s InstanceSettings) DBLocation() string {

@@ -236,19 +236,33 @@ lamin delete NAME deletes an instance (refused while its .lamindb/ folder holds 
 				}
 				return a.deleteInstance(cmd, args[0], force, dryRun, asJSON)
 			}
+			o := ln.DeleteOptions{Permanent: permanent, Storage: storage, Yes: yes, DryRun: dryRun, Confirm: a.confirm}
+			query := func(in *ln.Instance) (*ln.Query, error) {
+				q, err := address(in, args[0], uid, key, filters)
+				if err != nil {
+					return nil, err
+				}
+				return q, sf.apply(q)
+			}
+			if !dryRun && a.locksWhileOpen() {
+				// The questions first, on a read-only open: no other
+				// writer waits for the bucket's lock while a person thinks.
+				answered, err := a.askFirst(cmd, query, o)
+				if err != nil {
+					return err
+				}
+				o.Answered = answered
+			}
 			in, err := a.open(cmd, dryRun)
 			if err != nil {
 				return err
 			}
 			defer in.Close()
-			q, err := address(in, args[0], uid, key, filters)
+			q, err := query(in)
 			if err != nil {
 				return err
 			}
-			if err := sf.apply(q); err != nil {
-				return err
-			}
-			plan, err := q.Delete(cmd.Context(), ln.DeleteOptions{Permanent: permanent, Storage: storage, Yes: yes, DryRun: dryRun, Confirm: a.confirm})
+			plan, err := q.Delete(cmd.Context(), o)
 			if dryRun && err == nil {
 				return a.printPlan(plan, asJSON)
 			}
@@ -269,6 +283,34 @@ lamin delete NAME deletes an instance (refused while its .lamindb/ folder holds 
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
 	cmd.Flags().BoolVar(&force, "force", false, "instances: delete without asking")
 	return cmd
+}
+
+// locksWhileOpen reports whether a writing open of the current instance
+// holds a lock until it is closed (ln.InstanceSettings.LocksWhileOpen).
+func (a *app) locksWhileOpen() bool {
+	is, err := ln.DefaultSettings().Current()
+	return err == nil && is.LocksWhileOpen()
+}
+
+// askFirst plans a delete on a read-only open of the instance, closes it,
+// and then puts the plan's questions, before the delete opens it for writing.
+func (a *app) askFirst(cmd *cobra.Command, query func(*ln.Instance) (*ln.Query, error), o ln.DeleteOptions) (*ln.Plan, error) {
+	plan, err := func() (*ln.Plan, error) {
+		in, err := a.open(cmd, true)
+		if err != nil {
+			return nil, err
+		}
+		defer in.Close()
+		q, err := query(in)
+		if err != nil {
+			return nil, err
+		}
+		return q.Questions(cmd.Context(), o)
+	}()
+	if err != nil {
+		return nil, err
+	}
+	return plan, plan.Ask(cmd.Context(), o)
 }
 
 func (a *app) deleteInstance(cmd *cobra.Command, name string, force, dryRun, asJSON bool) error {
