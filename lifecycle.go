@@ -1217,7 +1217,10 @@ func (in *Instance) checkStorageDelete(ctx context.Context, qr querier, rows []r
 			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrRefused,
 				Reason: "Cannot delete the current storage location, switch to another."})
 		}
-		if sameFile(filepath.Join(dir, dbFile), in.db.Path()) {
+		// SQLite in a bucket lives at the root the settings name; a local
+		// database is found by its file.
+		if (in.cloud != nil && strings.TrimSuffix(r.label, "/") == strings.TrimSuffix(in.settings.StorageRoot, "/")) ||
+			(!isCloudRoot(r.label) && sameFile(filepath.Join(dir, dbFile), in.db.Path())) {
 			plan.Blockers = append(plan.Blockers, Blocker{Registry: "storage", UID: r.uid, class: ErrRefused,
 				Reason: "Cannot delete the storage location that holds the instance's database; delete the instance instead."})
 		}

@@ -417,6 +417,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 			}
 		})
 	}
+	e.in.Close() // as a command ends before the next (SQLite in a bucket: one open at a time per machine)
 	d, err := ln.DeleteInstance(e.ctx, "test-delete", ln.DeleteInstanceOptions{Options: e.opts, DryRun: true})
 	if err != nil || len(d.Blocked) != 1 {
 		t.Fatalf("instance dry run: %+v %v", d, err)

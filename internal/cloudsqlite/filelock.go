@@ -18,9 +18,16 @@ import (
 // only. The kernel releases a dead holder's lock.
 type fileLock struct{ f *os.File }
 
+// waitNotice is how long lockFile waits before it says that it waits.
+const waitNotice = 2 * time.Second
+
 // lockFile takes the lock on path (created if missing), waiting until ctx
-// ends; flock's own blocking wait could not be interrupted.
-func lockFile(ctx context.Context, path string, exclusive bool) (*fileLock, error) {
+// ends; flock's own blocking wait could not be interrupted. A wait longer
+// than waitNotice is announced once through warn: another process on this
+// machine has the copy open, and a person should know why nothing happens.
+func lockFile(ctx context.Context, path string, exclusive bool, warn func(string)) (*fileLock, error) {
+	start := time.Now()
+	announced := false
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o644)
 	if err != nil {
 		return nil, err
@@ -37,6 +44,10 @@ func lockFile(ctx context.Context, path string, exclusive bool) (*fileLock, erro
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			f.Close()
 			return nil, &os.PathError{Op: "flock", Path: path, Err: err}
+		}
+		if !announced && warn != nil && time.Since(start) > waitNotice {
+			announced = true
+			warn("waiting for another lamin process on this machine that has this instance open (its local copy " + path + " is locked); Ctrl-C stops")
 		}
 		if err := sleep(ctx, 10*time.Millisecond); err != nil {
 			f.Close()

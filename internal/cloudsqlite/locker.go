@@ -565,7 +565,11 @@ func (l *Locker) TryLock(ctx context.Context) (*Lock, error) {
 // Lock waits for the lock until ctx ends; then it returns the last
 // *LockedError, joined with ctx's error.
 func (l *Locker) Lock(ctx context.Context) (*Lock, error) {
-	fl, err := flock.Wait(ctx, l.lockPath)
+	fl, err := flock.TryLock(l.lockPath)
+	if errors.Is(err, flock.ErrBusy) {
+		l.cfg.Warn("waiting for the cloud SQLite lock, which another lamin process on this machine holds; Ctrl-C stops")
+		fl, err = flock.Wait(ctx, l.lockPath)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, errors.Join(&LockedError{By: l.slot, Local: true, Expire: l.cfg.Expire}, err)

@@ -161,7 +161,7 @@ func Open(ctx context.Context, opts Options, mode Mode) (_ *DB, err error) {
 	}
 	lockPath := opts.Local + ".lock"
 	if mode == ReadWrite {
-		if db.local, err = lockFile(ctx, lockPath, true); err != nil {
+		if db.local, err = lockFile(ctx, lockPath, true, opts.Warn); err != nil {
 			return nil, err
 		}
 		return db, db.reconcile(ctx, true)
@@ -169,14 +169,14 @@ func Open(ctx context.Context, opts Options, mode Mode) (_ *DB, err error) {
 	// A reader shares the copy with other readers, unless it must replace
 	// it: then it waits until nobody on this machine has it open, and
 	// decides again (another process may have done it meanwhile).
-	if db.local, err = lockFile(ctx, lockPath, false); err != nil {
+	if db.local, err = lockFile(ctx, lockPath, false, opts.Warn); err != nil {
 		return nil, err
 	}
 	if err = db.reconcile(ctx, false); !errors.Is(err, errReplace) {
 		return db, err
 	}
 	db.local.unlock()
-	if db.local, err = lockFile(ctx, lockPath, true); err != nil {
+	if db.local, err = lockFile(ctx, lockPath, true, opts.Warn); err != nil {
 		return nil, err
 	}
 	if err = db.reconcile(ctx, true); err != nil {
